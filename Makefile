@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# pmipd: Proxy Mobile IPv6 (RFC 5213) daemon and its namespace testbed.
+#
+#   make                 build build/pmipd and build/pmipctl
+#   make test            unit tests (ASan+UBSan) and integration tests
+#   make fuzz            run every libFuzzer target (FUZZ_SECONDS each, clang)
+#   make check-format    clang-format --dry-run over every C file
+#
+# Quiet unless V=1.  CI sets WERROR=-Werror.
+
+SHELL    := /bin/bash
+CC       ?= cc
+CLANG    ?= clang
+PYTHON   ?= /usr/bin/python3
+BUILD    ?= build
+WERROR   ?=
+FUZZ_SECONDS ?= 60
+
+PKGS     := libnl-3.0 libnl-route-3.0 libconfig
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual \
+            -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
+            -Wno-unused-parameter $(WERROR)
+CPPFLAGS += -D_GNU_SOURCE -Idaemon $(PKG_CFLAGS)
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 $(WARN) -MMD -MP
+LDLIBS   += $(PKG_LIBS)
+
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Every daemon/*.c but the two mains goes into the library both binaries
+# and all tests link against.
+MAINS    := daemon/pmipd.c daemon/pmipctl.c
+LIB_SRCS := $(filter-out $(MAINS),$(wildcard daemon/*.c))
+LIB_OBJS := $(LIB_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+SAN_OBJS := $(LIB_SRCS:daemon/%.c=$(BUILD)/san/%.o)
+TEST_SRCS := $(wildcard daemon/tests/test_*.c)
+TESTS    := $(TEST_SRCS:daemon/tests/%.c=$(BUILD)/san/%)
+FUZZ_SRCS := $(wildcard daemon/fuzz/fuzz_*.c)
+FUZZERS  := $(FUZZ_SRCS:daemon/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_OBJS := $(LIB_SRCS:daemon/%.c=$(BUILD)/fuzzobj/%.o)
+
+.SECONDARY:
+
+.PHONY: all test unit-test integration-test fuzz fuzz-build clean \
+        check-format format
+all: $(BUILD)/pmipd $(BUILD)/pmipctl
+
+$(BUILD)/obj/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libpmip.a: $(LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/pmipd: $(BUILD)/obj/pmipd.o $(BUILD)/libpmip.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/pmipctl: $(BUILD)/obj/pmipctl.o $(BUILD)/libpmip.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Sanitizer build: the library, both binaries and the unit tests.
+$(BUILD)/san/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC/SAN  $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -c -o $@ $<
+
+$(BUILD)/san/libpmip.a: $(SAN_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/san/test_%.o: daemon/tests/test_%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC/SAN  $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN) -Wno-missing-prototypes -c -o $@ $<
+
+$(BUILD)/san/test_%: $(BUILD)/san/test_%.o $(BUILD)/san/libpmip.a
+	@$(if $(Q),echo "  LD/SAN  $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/san/pmipd: $(BUILD)/san/pmipd.o $(BUILD)/san/libpmip.a
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/san/pmipctl: $(BUILD)/san/pmipctl.o $(BUILD)/san/libpmip.a
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+unit-test: $(TESTS) $(BUILD)/san/pmipd $(BUILD)/san/pmipctl
+	$(Q)set -e; export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  PMIPD=$(CURDIR)/$(BUILD)/san/pmipd PMIPCTL=$(CURDIR)/$(BUILD)/san/pmipctl \
+	  TOP=$(CURDIR); \
+	for t in $(TESTS); do echo "== $$t"; $$t; done
+
+integration-test: $(BUILD)/san/pmipd $(BUILD)/san/pmipctl $(BUILD)/pmipd $(BUILD)/pmipctl
+	$(Q)if [ -d tests ] && ls tests/test_*.py >/dev/null 2>&1; then \
+	  PMIPD=$(CURDIR)/$(BUILD)/san/pmipd PMIPCTL=$(CURDIR)/$(BUILD)/san/pmipctl \
+	  $(PYTHON) -m pytest -q -ra tests; \
+	else echo "no integration tests yet"; fi
+
+test: unit-test integration-test
+
+# libFuzzer targets (clang only).
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+$(BUILD)/fuzzobj/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: daemon/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CLANG) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZERS)
+
+fuzz: $(FUZZERS)
+	$(Q)set -e; for f in $(FUZZERS); do n=$${f##*/}; \
+	  mkdir -p $(BUILD)/corpus/$$n; \
+	  cp -n daemon/fuzz/corpus/$$n/* $(BUILD)/corpus/$$n/ 2>/dev/null || true; \
+	  echo "== $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/corpus/$$n \
+	    2>&1 | tail -n 12; \
+	  test $${PIPESTATUS[0]} -eq 0; done
+
+C_FILES = $(wildcard daemon/*.c daemon/*.h daemon/tests/*.c daemon/fuzz/*.c)
+check-format:
+	$(Q)clang-format --dry-run -Werror $(C_FILES)
+format:
+	$(Q)clang-format -i $(C_FILES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*/*.d)
