@@ -13,18 +13,23 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define IPPROTO_MH_ 135
 
 enum mh_type {
-	MH_TYPE_BU = 5,  /* Binding Update (PBU when P is set) */
-	MH_TYPE_BA = 6,  /* Binding Acknowledgement (PBA when P is set) */
+	MH_TYPE_BU = 5,	 /* Binding Update (PBU when P is set) */
+	MH_TYPE_BA = 6,	 /* Binding Acknowledgement (PBA when P is set) */
 	MH_TYPE_HB = 13, /* Heartbeat, RFC 5847 */
 };
 
-/* Binding Update flags (first 16 bits after the lifetime... see mh.c) */
+/*
+ * Binding Update flags: the 16 bits between the Sequence Number and the
+ * Lifetime (RFC 6275 section 6.1.7, RFC 5213 section 8.1).
+ */
 #define MH_BU_A 0x8000 /* acknowledge */
 #define MH_BU_H 0x4000 /* home registration */
 #define MH_BU_L 0x2000 /* link-local address compatibility */
@@ -87,10 +92,10 @@ enum mh_hi {
 	MH_HI_NOT_CHANGED = 5,
 };
 
-#define MH_MAX_HNP 8      /* HNP options kept per message */
-#define MH_MAX_NAI 254    /* option length 255 minus the subtype byte */
-#define MH_MAX_LLID 32    /* link-layer identifier bytes kept */
-#define MH_MAX_LEN 1024   /* largest MH we build or accept */
+#define MH_MAX_HNP 8	/* HNP options per message; more is an error */
+#define MH_MAX_NAI 254	/* option length 255 minus the subtype byte */
+#define MH_MAX_LLID 32	/* link-layer identifier bytes; more is an error */
+#define MH_MAX_LEN 1024 /* largest MH we build or accept */
 
 struct mh_prefix {
 	struct in6_addr prefix;
@@ -107,11 +112,16 @@ struct mh_prefix {
 #define MH_F_RESTART_COUNTER (1u << 6)
 /* HNPs are counted in n_hnp, not flagged. */
 
+/*
+ * A field is meaningful only when its MH_F_* bit is in present (HNPs:
+ * n_hnp).  For mh_build, mnid_subtype 0 means NAI and mnid_len 0 means
+ * strlen(mnid), so callers may just copy a string in.
+ */
 struct mh_opts {
 	uint32_t present;
 	uint8_t mnid_subtype;
 	uint8_t mnid_len;
-	char mnid[MH_MAX_NAI + 1];   /* NUL-terminated copy */
+	char mnid[MH_MAX_NAI + 1]; /* NUL-terminated copy */
 	unsigned n_hnp;
 	struct mh_prefix hnp[MH_MAX_HNP];
 	uint8_t hi;
@@ -119,26 +129,31 @@ struct mh_opts {
 	uint8_t llid_len;
 	uint8_t llid[MH_MAX_LLID];
 	struct in6_addr lla;
-	uint64_t timestamp;          /* RFC 5213 8.8: 48-bit s, 16-bit 1/65536 s */
+	uint64_t timestamp; /* RFC 5213 8.8: 48-bit s, 16-bit 1/65536 s */
 	uint32_t restart_counter;
-	unsigned n_unknown;          /* unknown options skipped (RFC 6275 6.2.1) */
+	/*
+	 * Options skipped (RFC 6275 6.2.1): unknown types, and known types
+	 * not defined for this message (e.g. Restart Counter in a PBU).
+	 * Parse only; mh_build never emits such options.
+	 */
+	unsigned n_unknown;
 };
 
 struct mh_bu {
 	uint16_t seq;
-	uint16_t flags;    /* MH_BU_* */
+	uint16_t flags;	   /* MH_BU_* */
 	uint16_t lifetime; /* units of 4 s */
 };
 
 struct mh_ba {
 	uint8_t status;
-	uint8_t flags;     /* MH_BA_* */
+	uint8_t flags; /* MH_BA_* */
 	uint16_t seq;
 	uint16_t lifetime; /* units of 4 s */
 };
 
 struct mh_hb {
-	uint8_t flags;     /* MH_HB_* */
+	uint8_t flags; /* MH_HB_* */
 	uint32_t seq;
 };
 
@@ -157,26 +172,64 @@ struct mh_msg {
  * to a static human-readable reason (never NULL on failure).  The
  * checksum is not verified here: the kernel does it on raw sockets with
  * IPV6_CHECKSUM; mh_checksum() is there for callers that need it.
+ *
+ * Errors:
+ *   -EMSGSIZE    shorter than 8 octets, longer than MH_MAX_LEN, or the
+ *                Header Len field does not match len (a raw socket
+ *                returns exactly one MH, as Payload Proto must be 59)
+ *   -EPROTO      Payload Proto is not 59 (IPPROTO_NONE)
+ *   -EOPNOTSUPP  an MH type other than BU, BA and Heartbeat; RFC 6275
+ *                section 9.2 answers it with a Binding Error (status 2)
+ *   -E2BIG       more than MH_MAX_HNP Home Network Prefix options
+ *   -EBADMSG     anything else malformed: message shorter than its
+ *                fixed part, an option running past the end, a wrong
+ *                option length, a repeated single-instance option, an
+ *                MN Identifier that is not a non-empty NAI, ...
+ * On failure *m is left zeroed or partly filled; do not use it.
  */
 int mh_parse(const uint8_t *buf, size_t len, struct mh_msg *m,
-             const char **why);
+	     const char **why);
 
 /*
  * Build a Mobility Header into buf.  Options are emitted in a fixed
  * order with the alignment each RFC requires, padded with Pad1/PadN, and
  * the whole header padded to a multiple of 8 octets.  The checksum field
  * is left 0 unless src and dst are given (then it is filled in).
- * Returns the length written or a negative errno.
+ * Returns the length written, -EINVAL for a message that cannot be
+ * encoded (unknown type, an option not defined for the type such as a
+ * Restart Counter in a PBU, HNPs in a Heartbeat, more than MH_MAX_HNP
+ * prefixes, a prefix length over 128, an empty or over-long MN-ID or
+ * MN-LL-ID, an MN-ID subtype other than NAI), or -ENOSPC if cap (or
+ * MH_MAX_LEN) is too small.
  */
 ssize_t mh_build(const struct mh_msg *m, const struct in6_addr *src,
-                 const struct in6_addr *dst, uint8_t *buf, size_t cap);
+		 const struct in6_addr *dst, uint8_t *buf, size_t cap);
 
-/* MH checksum over the IPv6 pseudo-header (RFC 6275 section 6.1.1). */
+/*
+ * MH checksum over the IPv6 pseudo-header (RFC 6275 section 6.1.1,
+ * RFC 8200 section 8.1, next header 135).  Over a header whose checksum
+ * field is 0 it returns the value to store there; over a header with a
+ * correct checksum it returns 0.
+ */
 uint16_t mh_checksum(const struct in6_addr *src, const struct in6_addr *dst,
-                     const uint8_t *mh, size_t len);
+		     const uint8_t *mh, size_t len);
 
-/* RFC 5213 timestamp helpers. */
+/*
+ * Equality of two parsed messages: the type, its fixed fields and every
+ * option present.  n_unknown and fields of absent options are ignored,
+ * so parse(build(parse(x))) equals parse(x).
+ */
+bool mh_msg_equal(const struct mh_msg *a, const struct mh_msg *b);
+
+/*
+ * RFC 5213 section 8.8 timestamps: 48 bits of seconds since 1970 and 16
+ * bits of 1/65536 s.  A CLOCK_REALTIME timespec goes in; the conversion
+ * back rounds the fraction to the nearest nanosecond.
+ */
 uint64_t mh_timestamp_from_timespec(const struct timespec *ts);
+void mh_timestamp_to_timespec(uint64_t stamp, struct timespec *ts);
+
+/* Names for logs; "unknown" for values this file does not know. */
 const char *mh_type_name(unsigned type);
 
 #endif
