@@ -16,6 +16,14 @@
  * last dp_tunnel_put() removes it (after tunnel_linger_ms in dynamic
  * mode; never in static mode, where tunnels exist from dp_open() on).
  *
+ * Order of calls: dp_tunnel_get(peer) before dp_lma_route_add() or
+ * dp_mag_mn_add() for an MN whose peer is that peer (they fail with
+ * -ENOENT otherwise), and the matching _del before dp_tunnel_put().
+ * dp_lma_route_add() replaces an existing route for the same prefix, so a
+ * handover to a new MAG is: get(new), route_add(mn with new peer),
+ * put(old); no route_del in between, hence no gap.  A _del removes the
+ * MN's prefixes whatever peer they point to.
+ *
  * All calls return 0 or a negative errno; the backend logs the cause.
  */
 #ifndef PMIPD_DP_H
@@ -24,19 +32,19 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "ev.h"
 #include "mh.h"
 
-struct ev;
 struct conf;
 struct dp;
 
-struct dp_mn {                  /* one mobile node's forwarding state */
+struct dp_mn { /* one mobile node's forwarding state */
 	unsigned n_hnp;
 	struct mh_prefix hnp[MH_MAX_HNP];
-	struct in6_addr peer;   /* LMA: serving MAG; MAG: the LMA */
-	int access_ifindex;     /* MAG: access interface of the MN */
-	uint8_t lladdr[6];      /* MAG: MN link-layer address */
-	uint32_t id;            /* stable small id (e.g. for table numbers) */
+	struct in6_addr peer; /* LMA: serving MAG; MAG: the LMA */
+	int access_ifindex;   /* MAG: access interface of the MN */
+	uint8_t lladdr[6];    /* MAG: MN link-layer address */
+	uint32_t id;	      /* stable small id (e.g. for table numbers) */
 };
 
 struct dp_ops {
@@ -55,36 +63,70 @@ struct dp_ops {
 	int (*mag_mn_del)(struct dp *dp, const struct dp_mn *mn);
 };
 
+/* One tunnel end as dp.c tracks it (backends need not look inside). */
 struct dp_tunnel {
 	struct in6_addr peer;
 	unsigned refs;
-	int linger_armed;
+	int is_static;		/* pre-established: kept until dp_close() */
+	struct ev_timer linger; /* armed while refs == 0 (dynamic mode) */
+	struct dp *dp;
 	struct dp_tunnel *next;
-	/* linger timer lives in dp.c */
-	void *timer;
 };
 
 struct dp {
 	const struct dp_ops *ops;
 	const struct conf *conf;
-	struct ev *ev;
+	struct ev *ev; /* may be NULL: lingering tunnels then go at once */
 	struct dp_tunnel *tunnels;
-	void *priv;             /* backend state */
+	void *priv; /* backend state */
 };
 
-/* Choose the backend from conf (auto: kernel if it works, else user). */
+/*
+ * Choose the backend from conf->dataplane (auto: kernel if it opens,
+ * else user) and open it; in static mode also create the tunnels to every
+ * configured peer (LMA: conf->mags; MAG: each distinct conf->mn[].lma).
+ * The kernel backend removes stale entries of a crashed instance first.
+ */
 int dp_open(struct dp *dp, const struct conf *conf, struct ev *ev);
+/* Remove every tunnel and entry this instance installed. */
 void dp_close(struct dp *dp);
+/*
+ * Remove every entry marked as pmipd's in this network namespace, ours
+ * included: for recovery tools and tests, not for a running daemon.
+ */
+int dp_cleanup_stale(struct dp *dp);
 
 int dp_tunnel_get(struct dp *dp, const struct in6_addr *peer);
 int dp_tunnel_put(struct dp *dp, const struct in6_addr *peer);
+/* Reference count of the tunnel to peer; -1 if there is none. */
+int dp_tunnel_refs(const struct dp *dp, const struct in6_addr *peer);
 int dp_lma_route_add(struct dp *dp, const struct dp_mn *mn);
 int dp_lma_route_del(struct dp *dp, const struct dp_mn *mn);
 int dp_mag_mn_add(struct dp *dp, const struct dp_mn *mn);
 int dp_mag_mn_del(struct dp *dp, const struct dp_mn *mn);
 
+/* Open one given backend (tests; dp_open chooses by configuration). */
+int dp_open_ops(struct dp *dp, const struct dp_ops *ops,
+		const struct conf *conf, struct ev *ev);
+
 extern const struct dp_ops dp_kernel_ops;
 extern const struct dp_ops dp_user_ops;
 extern const struct dp_ops dp_fake_ops;
+
+/*
+ * The fake backend's record, one line per call, e.g.
+ * "tunnel_add 2001:db8::11" or
+ * "lma_route_add 2001:db8:1:1::/64 via 2001:db8::11".  The record is
+ * global (it outlives dp_close) and holds at most DP_FAKE_MAX lines.
+ */
+#define DP_FAKE_MAX 256
+#define DP_FAKE_LINE 160
+unsigned dp_fake_count(void);
+const char *dp_fake_line(unsigned i);
+/* Number of lines equal to s. */
+unsigned dp_fake_has(const char *s);
+void dp_fake_reset(void);
+/* The next call of op (e.g. "tunnel_add") is recorded and returns err. */
+void dp_fake_fail(const char *op, int err);
 
 #endif
