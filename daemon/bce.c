@@ -15,8 +15,8 @@ struct bce_pfx {
 };
 
 static const char *const bce_state_names[] = {
-	[BCE_ACTIVE] = "ACTIVE",
-	[BCE_DEREG] = "DEREG",
+    [BCE_ACTIVE] = "ACTIVE",
+    [BCE_DEREG] = "DEREG",
 };
 
 const char *
@@ -32,7 +32,7 @@ bce_set_state(struct bce *b, enum bce_state s, const char *why)
 {
 	if (b->state != s)
 		log_info("bce %s: %s -> %s (%s)", b->nai,
-		         bce_state_name(b->state), bce_state_name(s), why);
+			 bce_state_name(b->state), bce_state_name(s), why);
 	b->state = s;
 }
 
@@ -187,7 +187,8 @@ bce_unindex_prefixes(struct bce_table *t, struct bce *b)
 		uint32_t h = bce_pfx_hash(&b->hnp[i]) & (t->pfx_buckets - 1);
 		struct bce_pfx **pp = &t->by_pfx[h];
 		while (*pp) {
-			if ((*pp)->b == b && bce_pfx_equal(&(*pp)->p, &b->hnp[i])) {
+			if ((*pp)->b == b &&
+			    bce_pfx_equal(&(*pp)->p, &b->hnp[i])) {
 				struct bce_pfx *e = *pp;
 				*pp = e->next;
 				free(e);
@@ -201,7 +202,7 @@ bce_unindex_prefixes(struct bce_table *t, struct bce *b)
 
 int
 bce_set_prefixes(struct bce_table *t, struct bce *b,
-                 const struct mh_prefix *hnp, unsigned n)
+		 const struct mh_prefix *hnp, unsigned n)
 {
 	if (n > MH_MAX_HNP)
 		return -E2BIG;

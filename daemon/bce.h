@@ -27,30 +27,30 @@ enum bce_state { BCE_ACTIVE, BCE_DEREG };
 
 struct bce {
 	char nai[MH_MAX_NAI + 1];
-	uint32_t id;                     /* small stable id (data plane) */
+	uint32_t id; /* small stable id (data plane) */
 	enum bce_state state;
 	unsigned n_hnp;
 	struct mh_prefix hnp[MH_MAX_HNP];
-	struct in6_addr proxy_coa;       /* serving MAG */
-	struct in6_addr lla;             /* MAG link-local (Link-local Address option) */
+	struct in6_addr proxy_coa; /* serving MAG */
+	struct in6_addr lla; /* MAG link-local (Link-local Address option) */
 	uint8_t att;
 	uint8_t hi;
 	uint8_t llid_len;
 	uint8_t llid[MH_MAX_LLID];
-	uint64_t timestamp;              /* last accepted PBU's Timestamp */
-	uint16_t seq;                    /* last accepted PBU's sequence number */
-	uint32_t lifetime_s;             /* granted */
-	ev_time_t registered;            /* first registration, monotonic */
-	ev_time_t refreshed;             /* last accepted PBU */
-	ev_time_t expires;               /* lifetime end (ACTIVE) or delete time (DEREG) */
-	unsigned n_reg;                  /* accepted registrations incl. refreshes */
-	unsigned n_handover;             /* serving MAG changes */
-	int dp_installed;                /* routes into the tunnel are in place */
-	struct ev_timer timer;           /* expiry or MinDelayBeforeBCEDelete */
-	void *owner;                     /* the struct lma */
+	uint64_t timestamp;   /* last accepted PBU's Timestamp */
+	uint16_t seq;	      /* last accepted PBU's sequence number */
+	uint32_t lifetime_s;  /* granted */
+	ev_time_t registered; /* first registration, monotonic */
+	ev_time_t refreshed;  /* last accepted PBU */
+	ev_time_t expires;    /* lifetime end (ACTIVE) or delete time (DEREG) */
+	unsigned n_reg;	      /* accepted registrations incl. refreshes */
+	unsigned n_handover;  /* serving MAG changes */
+	int dp_installed;     /* routes into the tunnel are in place */
+	struct ev_timer timer; /* expiry or MinDelayBeforeBCEDelete */
+	void *owner;	       /* the struct lma */
 
-	struct bce *next_nai;            /* hash chains */
-	struct bce *next_all;            /* insertion-ordered list for dumps */
+	struct bce *next_nai; /* hash chains */
+	struct bce *next_all; /* insertion-ordered list for dumps */
 	struct bce *prev_all;
 };
 
@@ -61,7 +61,7 @@ struct bce_table {
 	unsigned pfx_buckets;
 	unsigned count;
 	unsigned next_id;
-	struct bce *all;                 /* head of the insertion-ordered list */
+	struct bce *all; /* head of the insertion-ordered list */
 	struct bce *all_tail;
 };
 
@@ -75,7 +75,7 @@ struct bce *bce_by_prefix(const struct bce_table *t, const struct mh_prefix *p);
 struct bce *bce_create(struct bce_table *t, const char *nai);
 /* Replace the prefix set (updates the prefix index). */
 int bce_set_prefixes(struct bce_table *t, struct bce *b,
-                     const struct mh_prefix *hnp, unsigned n);
+		     const struct mh_prefix *hnp, unsigned n);
 void bce_delete(struct bce_table *t, struct bce *b);
 
 const char *bce_state_name(enum bce_state s);

@@ -16,8 +16,8 @@
 struct ev;
 
 typedef void (*mhsock_recv_cb)(void *arg, const struct in6_addr *src,
-                               const struct in6_addr *dst,
-                               const uint8_t *buf, size_t len);
+			       const struct in6_addr *dst, const uint8_t *buf,
+			       size_t len);
 
 struct mhsock {
 	int fd;
@@ -30,10 +30,10 @@ struct mhsock {
 
 /* Open, bind to local, register with the loop.  0 or negative errno. */
 int mhsock_open(struct mhsock *s, struct ev *ev, const struct in6_addr *local,
-                mhsock_recv_cb cb, void *arg);
+		mhsock_recv_cb cb, void *arg);
 void mhsock_close(struct mhsock *s);
 /* Send one Mobility Header to dst from s->local.  0 or negative errno. */
 int mhsock_send(struct mhsock *s, const struct in6_addr *dst,
-                const uint8_t *buf, size_t len);
+		const uint8_t *buf, size_t len);
 
 #endif
