@@ -136,6 +136,23 @@ fuzz: $(FUZZERS)
 	    2>&1 | tail -n 12; \
 	  test $${PIPESTATUS[0]} -eq 0; done
 
+# The testbed (root): make testbed && make handover [SCENARIO=name]
+SCENARIO ?= basic
+.PHONY: deps testbed testbed-down handover
+deps:
+	$(Q)./scripts/install-deps.sh
+
+testbed: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON) testbed/tb.py up $(TESTBED_ARGS)
+
+testbed-down:
+	$(Q)$(PYTHON) testbed/tb.py down
+
+handover: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON) scenarios/run.py scenarios/$(SCENARIO).toml
+
 C_FILES = $(wildcard daemon/*.c daemon/*.h daemon/tests/*.c daemon/fuzz/*.c)
 check-format:
 	$(Q)clang-format --dry-run -Werror $(C_FILES)

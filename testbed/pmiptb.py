@@ -1,0 +1,444 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""The pmipd testbed: a PMIPv6 domain built from network namespaces.
+
+    CN --- LMA ===core=== MAG1 --a<i>--.
+                     \\=== MAG2 --a<i>--+-- air: bridge b<i> --- MN<i>
+
+Every namespace carries the testbed prefix (default "pmip-tb-").  The
+core is a bridge "core0" in the LMA namespace with the LMA's address;
+each MAG has a port "core0" on it.  Access links follow RFC 5213's
+point-to-point model: each MAG has one access interface a<i> per mobile
+node i, a veth whose other end m<j>a<i> sits in the "air" namespace.
+Mobile node i's only interface mn0 is a veth whose other end mn<i> is
+port of bridge b<i> in "air".  Attaching MN i to MAG j puts m<j>a<i> into
+b<i> and brings it up; detaching takes it down and out, so both the MN
+and the MAG see carrier go away and come back, as a host leaving one
+access point and associating with another does.  The MN keeps its
+interface, its MAC and its address throughout.
+
+State (namespaces, PIDs, attachments, parameters) is kept in
+STATE_DIR/<prefix>/state.json so that "down" works from another process
+and is safe to run twice.  Only processes started here are signalled,
+by PID; only namespaces with our prefix and listed in the state (or, on
+"down" without a state file, carrying our exact prefix) are removed.
+"""
+
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STATE_DIR = os.environ.get("PMIP_STATE_DIR", "/run/pmip-testbed")
+FIXED_MAC = "00:00:5e:00:52:13"          # RFC 6543
+FIXED_LL = "fe80::200:5eff:fe00:5213"    # RFC 6543
+LMA_ADDR = "2001:db8:ffff::1"
+MAG_ADDR = ["2001:db8:ffff::11", "2001:db8:ffff::12"]
+CN_ADDR = "2001:db8:cafe::2"
+CN_GW = "2001:db8:cafe::1"
+ACCESS_MTU = 1460   # leaves room for the 40-byte outer header
+
+
+class TestbedError(RuntimeError):
+    pass
+
+
+def mn_mac(i):
+    return "02:00:00:00:%02x:%02x" % (i >> 8, i & 0xff)
+
+
+def mn_prefix(i):
+    return "2001:db8:1:%x::" % i
+
+
+def mn_nai(i):
+    return "mn%d@example.org" % i
+
+
+def eui64(prefix, mac):
+    b = [int(x, 16) for x in mac.split(":")]
+    b[0] ^= 0x02
+    iid = bytes([b[0], b[1], b[2], 0xff, 0xfe, b[3], b[4], b[5]])
+    net = ipaddress.IPv6Address(prefix).packed[:8]
+    return str(ipaddress.IPv6Address(net + iid))
+
+
+def run(cmd, check=True, capture=False, timeout=30):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE if capture else
+                       subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise TestbedError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
+    return r.stdout if capture else r.returncode
+
+
+def wait_until(pred, timeout=10.0, interval=0.02, what="condition"):
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise TestbedError("timed out after %.1f s waiting for %s" %
+                               (timeout, what))
+        time.sleep(interval)
+
+
+DEFAULTS = {
+    "prefix": "pmip-tb-",
+    "mns": 1,
+    "backend": "auto",          # pmipd data plane: auto | kernel | user
+    "buffering": False,
+    "lifetime": 3600,
+    "detach": ["link", "nud"],
+    "min_delay_before_bce_delete_ms": 10000,
+    "rs_delay_s": 0,            # MN's router_solicitation_delay
+    "log_level": "info",
+}
+
+
+class Testbed:
+    def __init__(self, **params):
+        self.p = dict(DEFAULTS)
+        for k, v in params.items():
+            if v is not None:
+                self.p[k] = v
+        self.prefix = self.p["prefix"]
+        self.dir = os.path.join(STATE_DIR, self.prefix.rstrip("-"))
+        self.pmipd = os.environ.get("PMIPD", os.path.join(TOP, "build",
+                                                          "pmipd"))
+        self.pmipctl = os.environ.get("PMIPCTL", os.path.join(
+            TOP, "build", "pmipctl"))
+        self.state = {"params": self.p, "namespaces": [], "pids": {},
+                      "attached": {}, "events": []}
+
+    # -- naming ---------------------------------------------------------
+    def ns(self, name):
+        return self.prefix + name
+
+    def ip(self, ns, *args, check=True):
+        return run(["ip", "-n", self.ns(ns)] + list(args), check=check)
+
+    def sysctl(self, ns, *kv):
+        for x in kv:
+            run(["ip", "netns", "exec", self.ns(ns), "sysctl", "-q", "-w",
+                 x])
+
+    def sock(self, node):
+        return os.path.join(self.dir, node + ".sock")
+
+    # -- state ----------------------------------------------------------
+    def save(self):
+        os.makedirs(self.dir, exist_ok=True)
+        tmp = os.path.join(self.dir, "state.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(self.state, f, indent=1)
+        os.replace(tmp, os.path.join(self.dir, "state.json"))
+
+    @classmethod
+    def load(cls, prefix=None):
+        prefix = prefix or DEFAULTS["prefix"]
+        path = os.path.join(STATE_DIR, prefix.rstrip("-"), "state.json")
+        with open(path) as f:
+            st = json.load(f)
+        tb = cls(**st["params"])
+        tb.state = st
+        return tb
+
+    def is_up(self):
+        pids = self.state.get("pids", {})
+        if not pids:
+            return False
+        for pid in pids.values():
+            if not _alive(pid):
+                return False
+        return True
+
+    # -- building -------------------------------------------------------
+    def _addns(self, name):
+        run(["ip", "netns", "add", self.ns(name)])
+        self.state["namespaces"].append(self.ns(name))
+        self.save()
+        self.ip(name, "link", "set", "lo", "up")
+
+    def _veth(self, ns_a, a, ns_b, b, mtu=None):
+        run(["ip", "link", "add", a, "netns", self.ns(ns_a), "type", "veth",
+             "peer", "name", b, "netns", self.ns(ns_b)])
+        if mtu:
+            self.ip(ns_a, "link", "set", a, "mtu", str(mtu))
+            self.ip(ns_b, "link", "set", b, "mtu", str(mtu))
+
+    def build(self):
+        n = int(self.p["mns"])
+        os.makedirs(self.dir, exist_ok=True)
+        for node in ["lma", "mag1", "mag2", "cn", "air"] + \
+                ["mn%d" % i for i in range(1, n + 1)]:
+            self._addns(node)
+        for node in ("lma", "mag1", "mag2"):
+            self.sysctl(node, "net.ipv6.conf.all.forwarding=1",
+                        "net.ipv6.conf.default.accept_dad=0",
+                        "net.ipv6.conf.all.accept_dad=0")
+        self.sysctl("air", "net.ipv6.conf.all.disable_ipv6=1",
+                    "net.ipv6.conf.default.disable_ipv6=1")
+        # CN link, MTU 1460 (see KERNEL-NOTES: no PMTU black hole).
+        self._veth("cn", "cn0", "lma", "cn0", mtu=ACCESS_MTU)
+        self.ip("cn", "addr", "add", CN_ADDR + "/64", "dev", "cn0",
+                "nodad")
+        self.ip("cn", "link", "set", "cn0", "up")
+        self.ip("cn", "-6", "route", "add", "default", "via", CN_GW)
+        self.ip("lma", "addr", "add", CN_GW + "/64", "dev", "cn0", "nodad")
+        self.ip("lma", "link", "set", "cn0", "up")
+        # Core bridge in the LMA namespace.
+        self.ip("lma", "link", "add", "core0", "type", "bridge",
+                "stp_state", "0", "forward_delay", "0")
+        self.ip("lma", "addr", "add", LMA_ADDR + "/64", "dev", "core0",
+                "nodad")
+        self.ip("lma", "link", "set", "core0", "up")
+        for j, mag in enumerate(("mag1", "mag2")):
+            port = "m%d" % (j + 1)
+            self._veth("lma", port, mag, "core0")
+            self.ip("lma", "link", "set", port, "master", "core0")
+            self.ip("lma", "link", "set", port, "up")
+            self.ip(mag, "addr", "add", MAG_ADDR[j] + "/64", "dev", "core0",
+                    "nodad")
+            self.ip(mag, "link", "set", "core0", "up")
+        # Access links.
+        for i in range(1, n + 1):
+            mn = "mn%d" % i
+            self._veth(mn, "mn0", "air", "mn%d" % i, mtu=ACCESS_MTU)
+            self.ip("air", "link", "add", "b%d" % i, "type", "bridge",
+                    "stp_state", "0", "forward_delay", "0")
+            self.ip("air", "link", "set", "b%d" % i, "up")
+            self.ip("air", "link", "set", "mn%d" % i, "master", "b%d" % i)
+            self.ip(mn, "link", "set", "mn0", "address", mn_mac(i))
+            self.sysctl(mn, "net.ipv6.conf.mn0.accept_ra=1",
+                        "net.ipv6.conf.mn0.autoconf=1",
+                        "net.ipv6.conf.mn0.router_solicitation_delay=%d" %
+                        int(self.p["rs_delay_s"]))
+            self.ip(mn, "link", "set", "mn0", "up")
+            for j, mag in enumerate(("mag1", "mag2")):
+                acc = "a%d" % i
+                self._veth(mag, acc, "air", "m%da%d" % (j + 1, i),
+                           mtu=ACCESS_MTU)
+                self.ip(mag, "link", "set", acc, "address", FIXED_MAC)
+                self.sysctl(mag, "net.ipv6.conf.%s.accept_dad=0" % acc)
+                self.ip(mag, "link", "set", acc, "up")
+        self.save()
+
+    # -- configuration --------------------------------------------------
+    def _mn_profiles(self, with_lma):
+        out = []
+        for i in range(1, int(self.p["mns"]) + 1):
+            out.append('\t{ id = "%s"; lladdr = "%s"; prefixes = [ "%s/64" ];'
+                       '%s }' % (mn_nai(i), mn_mac(i), mn_prefix(i),
+                                 (' lma = "%s";' % LMA_ADDR) if with_lma
+                                 else ""))
+        return "mobile_nodes = (\n" + ",\n".join(out) + "\n);\n"
+
+    def write_configs(self):
+        common = ('log_level = "%s";\nlifetime = %d;\n'
+                  'dataplane = { backend = "%s"; tunnels = "dynamic"; };\n'
+                  % (self.p["log_level"], int(self.p["lifetime"]),
+                     self.p["backend"]))
+        lma = ('# SPDX-License-Identifier: BSD-2-Clause\n'
+               '# generated by testbed/pmiptb.py\n'
+               'role = "lma";\naddress = "%s";\ninterface = "core0";\n'
+               'control_socket = "%s";\n%s'
+               'buffering = %s;\n'
+               'rfc5213 = { MinDelayBeforeBCEDelete = %d; };\n'
+               'mags = (\n\t{ name = "mag1"; address = "%s"; },\n'
+               '\t{ name = "mag2"; address = "%s"; }\n);\n' %
+               (LMA_ADDR, self.sock("lma"), common,
+                "true" if self.p["buffering"] else "false",
+                int(self.p["min_delay_before_bce_delete_ms"]),
+                MAG_ADDR[0], MAG_ADDR[1]))
+        lma += self._mn_profiles(False)
+        with open(os.path.join(self.dir, "lma.conf"), "w") as f:
+            f.write(lma)
+        n = int(self.p["mns"])
+        for j, mag in enumerate(("mag1", "mag2")):
+            acc = ",\n".join('\t{ interface = "a%d"; att = 4; }' % i
+                             for i in range(1, n + 1))
+            det = ", ".join('"%s"' % d for d in self.p["detach"])
+            txt = ('# SPDX-License-Identifier: BSD-2-Clause\n'
+                   '# generated by testbed/pmiptb.py\n'
+                   'role = "mag";\naddress = "%s";\ninterface = "core0";\n'
+                   'control_socket = "%s";\n%s'
+                   'lma = "%s";\nmtu = %d;\ndetach = [ %s ];\n'
+                   'access = (\n%s\n);\n' %
+                   (MAG_ADDR[j], self.sock(mag), common, LMA_ADDR,
+                    ACCESS_MTU, det, acc))
+            txt += self._mn_profiles(True)
+            with open(os.path.join(self.dir, mag + ".conf"), "w") as f:
+                f.write(txt)
+
+    # -- daemons --------------------------------------------------------
+    def start_daemon(self, node):
+        conf = os.path.join(self.dir, node + ".conf")
+        log = open(os.path.join(self.dir, node + ".log"), "ab")
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns(node),
+                              self.pmipd, "-c", conf, "-s", self.sock(node)],
+                             stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        log.close()
+        self.state["pids"][node] = p.pid
+        self.save()
+        wait_until(lambda: self.ctl(node, "status", check=False) is not None
+                   or _dead(p), timeout=15, what="pmipd in " + node)
+        if p.poll() is not None:
+            raise TestbedError("pmipd in %s exited with %s; see %s" % (
+                node, p.returncode, os.path.join(self.dir, node + ".log")))
+
+    def ctl(self, node, *args, json_out=True, check=True):
+        cmd = [self.pmipctl, "-s", self.sock(node)]
+        if json_out:
+            cmd.append("-j")
+        r = subprocess.run(cmd + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=10)
+        if r.returncode != 0:
+            if check:
+                raise TestbedError("pmipctl %s on %s: %s" % (
+                    " ".join(args), node, r.stderr.strip()))
+            return None
+        return json.loads(r.stdout) if json_out else r.stdout
+
+    def stop_daemon(self, node, sig=signal.SIGTERM, timeout=10):
+        pid = self.state["pids"].get(node)
+        if pid is None:
+            return None
+        rc = _terminate(pid, sig, timeout)
+        del self.state["pids"][node]
+        self.save()
+        return rc
+
+    # -- the access-link model -----------------------------------------
+    def event(self, kind, **kw):
+        ev = dict(kind=kind, t_ns=time.monotonic_ns(), **kw)
+        self.state["events"].append(ev)
+        return ev
+
+    def attach(self, i, mag):
+        j = int(mag[-1])
+        port = "m%da%d" % (j, i)
+        self.ip("air", "link", "set", port, "master", "b%d" % i)
+        self.ip("air", "link", "set", port, "up")
+        self.ip("air", "link", "set", "mn%d" % i, "up")
+        self.state["attached"][str(i)] = mag
+        self.event("attach", mn=i, mag=mag)
+        self.save()
+
+    def detach(self, i):
+        mag = self.state["attached"].get(str(i))
+        self.ip("air", "link", "set", "mn%d" % i, "down")
+        if mag:
+            port = "m%sa%d" % (mag[-1], i)
+            self.ip("air", "link", "set", port, "down")
+            self.ip("air", "link", "set", port, "nomaster")
+        self.state["attached"].pop(str(i), None)
+        self.event("detach", mn=i, mag=mag)
+        self.save()
+
+    def move(self, i, mag, gap_ms=0):
+        self.detach(i)
+        if gap_ms:
+            time.sleep(gap_ms / 1000.0)
+        self.attach(i, mag)
+
+    def mn_addr(self, i):
+        return eui64(mn_prefix(i), mn_mac(i))
+
+    def mn_has_addr(self, i):
+        out = run(["ip", "-n", self.ns("mn%d" % i), "-6", "-o", "addr",
+                   "show", "dev", "mn0", "scope", "global"], capture=True,
+                  check=False) or ""
+        return self.mn_addr(i) in out and "tentative" not in out
+
+    # -- whole testbed --------------------------------------------------
+    def up(self, attach=True, timeout=20):
+        if os.path.exists(os.path.join(self.dir, "state.json")):
+            raise TestbedError("a testbed with prefix %s is up; run "
+                               "'make testbed-down' first" % self.prefix)
+        self.save()
+        try:
+            self.build()
+            self.write_configs()
+            for node in ("lma", "mag1", "mag2"):
+                self.start_daemon(node)
+            if attach:
+                for i in range(1, int(self.p["mns"]) + 1):
+                    self.attach(i, "mag1")
+                for i in range(1, int(self.p["mns"]) + 1):
+                    wait_until(lambda i=i: self.mn_has_addr(i),
+                               timeout=timeout,
+                               what="MN %d to get its address" % i)
+        except BaseException:
+            self.down()
+            raise
+
+    def down(self):
+        for node in list(self.state.get("pids", {})):
+            try:
+                self.stop_daemon(node)
+            except Exception:
+                pass
+        listed = set(self.state.get("namespaces", []))
+        present = _netns_list()
+        for ns in present:
+            if ns.startswith(self.prefix) and (ns in listed or not listed):
+                run(["ip", "netns", "del", ns], check=False)
+        for f in ("state.json",):
+            try:
+                os.unlink(os.path.join(self.dir, f))
+            except FileNotFoundError:
+                pass
+        self.state["namespaces"] = []
+
+
+def _netns_list():
+    out = run(["ip", "netns", "list"], capture=True, check=False) or ""
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours counts as dead.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _dead(p):
+    return p.poll() is not None
+
+
+def _terminate(pid, sig, timeout):
+    """Signal pid, wait for it to go; SIGKILL after timeout.  Returns the
+    exit status when pid is our child, else None."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return None
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            wpid, status = os.waitpid(pid, os.WNOHANG)
+            if wpid == pid:
+                return os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            if not _alive(pid):
+                return None
+        time.sleep(0.02)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return None
