@@ -586,6 +586,37 @@ test_malformed_fixed_part(void **state)
 }
 
 static void
+test_wrong_type(void **state)
+{
+	struct nd_ra ra;
+	struct nd_ns ns;
+	struct nd_na na;
+	struct nd_msg m;
+	const char *why = NULL;
+
+	assert_int_equal(nd_parse_ra(golden_rs, sizeof(golden_rs), &ra, &why),
+			 -ENOMSG);
+	assert_string_equal(why, "not an RA");
+	assert_int_equal(nd_parse_ns(golden_na, sizeof(golden_na), &ns, &why),
+			 -ENOMSG);
+	assert_string_equal(why, "not an NS");
+	assert_int_equal(nd_parse_na(golden_ns, sizeof(golden_ns), &na, &why),
+			 -ENOMSG);
+	assert_string_equal(why, "not an NA");
+	/* A failed parse leaves nothing for nd_check_ip to accept. */
+	assert_int_equal(nd_parse(golden_ns, 3, &m, &why), -EMSGSIZE);
+	assert_int_equal(nd_check_ip(&m, &m.ns.target, &m.ns.target, 255, &why),
+			 -EBADMSG);
+	assert_string_equal(why, "not an ND message");
+
+	assert_string_equal(nd_type_name(ND_TYPE_RS), "RS");
+	assert_string_equal(nd_type_name(ND_TYPE_RA), "RA");
+	assert_string_equal(nd_type_name(ND_TYPE_NS), "NS");
+	assert_string_equal(nd_type_name(ND_TYPE_NA), "NA");
+	assert_string_equal(nd_type_name(137), "unknown");
+}
+
+static void
 test_options_skipped(void **state)
 {
 	uint8_t b[ND_RA_MAX_LEN + 64];
@@ -847,6 +878,7 @@ main(void)
 	    cmocka_unit_test(test_every_truncation),
 	    cmocka_unit_test(test_malformed_options),
 	    cmocka_unit_test(test_malformed_fixed_part),
+	    cmocka_unit_test(test_wrong_type),
 	    cmocka_unit_test(test_options_skipped),
 	    cmocka_unit_test(test_checksum),
 	    cmocka_unit_test(test_solicited_node),
