@@ -1,0 +1,1106 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * User data plane: a TUN device and a raw IPv6 socket for next header 41
+ * (RFC 2473 IPv6-in-IPv6).
+ *
+ *   LMA  each MN prefix is routed to the TUN device; a packet read from
+ *        the TUN whose destination lies in an MN prefix is sent, through
+ *        the raw socket, to the MAG serving that MN.
+ *   MAG  the MN prefix is on-link on the access interface, and a rule
+ *        "from PREFIX lookup DP_USER_TABLE" sends what the MN emits to the
+ *        TUN (that table's default route); a packet read from the TUN
+ *        whose source lies in an MN prefix is sent to the MN's LMA.
+ *   both a packet received on the raw socket from a tunnel peer is
+ *        checked and written to the TUN, and the kernel forwards it (LMA:
+ *        to the CN by the main table; MAG: to the MN by the on-link route).
+ *
+ * Everything else read from the TUN (MLD, RS, ...) is dropped and counted,
+ * never tunnelled.  Routes and rules carry DP_USER_RTPROT so that a
+ * crashed instance's leftovers can be found and removed.  The TUN device
+ * is not persistent: it disappears, with its routes, when the descriptor
+ * is closed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/fib_rules.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+
+#include "conf.h"
+#include "cursor.h"
+#include "dp.h"
+#include "dp_user.h"
+#include "ev.h"
+#include "log.h"
+
+#define DPU_ADDR_GEN_NONE 1 /* IN6_ADDR_GEN_MODE_NONE */
+#define DPU_BUFSZ 65536
+#define DPU_SOCKBUF (4 * 1024 * 1024)
+
+/* One MN prefix and the tunnel peer serving it. */
+struct dpu_entry {
+	struct mh_prefix pfx;
+	struct in6_addr peer;
+	int ifindex; /* MAG: access interface (on-link route) */
+};
+
+struct dpu_table {
+	struct dpu_entry *e;
+	size_t n;
+	size_t cap;
+};
+
+struct dpu {
+	struct dp *dp;
+	int tun_fd;
+	int raw_fd;
+	int tun_ifindex;
+	char tun_name[IF_NAMESIZE];
+	struct nl_sock *nl;
+	struct dpu_table down; /* LMA: destination prefix -> MAG */
+	struct dpu_table up;   /* MAG: source prefix -> LMA */
+	struct in6_addr *peers;
+	size_t n_peers;
+	size_t cap_peers;
+	int table_route; /* MAG: default route in DP_USER_TABLE installed */
+	int (*hold)(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
+		    size_t len);
+	void *hold_arg;
+	struct dp_user_stats st;
+	uint8_t *buf; /* one packet, DPU_BUFSZ bytes */
+};
+
+static const char *
+dpu_ntop(const struct in6_addr *a, char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+/* libnl error codes lose errno; map back the ones that matter. */
+static int
+dpu_nlerr(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0:
+		return 0;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_RANGE:
+		return -ERANGE;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_NOADDR:
+		return -EADDRNOTAVAIL;
+	default:
+		return -EIO;
+	}
+}
+
+/* Does a lie in prefix p (first p->len bits equal)? */
+static int
+dpu_in_prefix(const struct in6_addr *a, const struct mh_prefix *p)
+{
+	unsigned len = p->len > 128 ? 128 : p->len;
+	unsigned full = len / 8, rest = len % 8;
+
+	if (memcmp(a->s6_addr, p->prefix.s6_addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a->s6_addr[full] & mask) == (p->prefix.s6_addr[full] & mask);
+}
+
+/* Longest prefix containing a (few entries: linear). */
+static struct dpu_entry *
+dpu_match(const struct dpu_table *t, const struct in6_addr *a)
+{
+	struct dpu_entry *best = NULL;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (dpu_in_prefix(a, &t->e[i].pfx) &&
+		    (best == NULL || t->e[i].pfx.len > best->pfx.len))
+			best = &t->e[i];
+	}
+	return best;
+}
+
+static struct dpu_entry *
+dpu_find(const struct dpu_table *t, const struct mh_prefix *p)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->e[i].pfx.len == p->len &&
+		    memcmp(&t->e[i].pfx.prefix, &p->prefix,
+			   sizeof(p->prefix)) == 0)
+			return &t->e[i];
+	}
+	return NULL;
+}
+
+static struct dpu_entry *
+dpu_table_add(struct dpu_table *t, const struct mh_prefix *p)
+{
+	struct dpu_entry *e = dpu_find(t, p);
+
+	if (e != NULL)
+		return e;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		struct dpu_entry *ne = realloc(t->e, cap * sizeof(*ne));
+		if (ne == NULL)
+			return NULL;
+		t->e = ne;
+		t->cap = cap;
+	}
+	e = &t->e[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->pfx = *p;
+	return e;
+}
+
+static void
+dpu_table_remove(struct dpu_table *t, struct dpu_entry *e)
+{
+	size_t i = (size_t)(e - t->e);
+
+	t->e[i] = t->e[--t->n];
+}
+
+static int
+dpu_peer_known(const struct dpu *u, const struct in6_addr *a)
+{
+	for (size_t i = 0; i < u->n_peers; i++) {
+		if (IN6_ARE_ADDR_EQUAL(&u->peers[i], a))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A sane IPv6 packet: version 6, a 40-byte header, and a payload length
+ * (no jumbograms) that matches what was read.
+ */
+static int
+dpu_sane(const uint8_t *pkt, size_t len, struct in6_addr *src,
+	 struct in6_addr *dst)
+{
+	struct rcur c;
+	uint32_t vtf;
+	uint16_t plen;
+
+	rcur_init(&c, pkt, len);
+	rcur_u32(&c, &vtf);
+	rcur_u16(&c, &plen);
+	rcur_skip(&c, 2); /* next header, hop limit */
+	rcur_bytes(&c, src, sizeof(*src));
+	rcur_bytes(&c, dst, sizeof(*dst));
+	if (c.err != 0)
+		return 0;
+	return (vtf >> 28) == 6 && plen != 0 && rcur_left(&c) == plen;
+}
+
+static void
+dpu_count(struct dp_user_count *c, size_t len)
+{
+	c->packets++;
+	c->bytes += len;
+}
+
+/* ---- netlink ---- */
+
+static struct nl_addr *
+dpu_nladdr(const struct in6_addr *a, unsigned plen)
+{
+	struct nl_addr *na = nl_addr_build(AF_INET6, a, sizeof(*a));
+
+	if (na != NULL)
+		nl_addr_set_prefixlen(na, (int)plen);
+	return na;
+}
+
+/* Add (replacing) or delete "p dev ifindex table t proto DP_USER_RTPROT". */
+static int
+dpu_route(struct dpu *u, int add, const struct mh_prefix *p, int ifindex,
+	  uint32_t table)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *dst = dpu_nladdr(&p->prefix, p->len);
+	int err;
+
+	if (r == NULL || nh == NULL || dst == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rtnl_route_set_family(r, AF_INET6);
+	rtnl_route_set_table(r, table);
+	rtnl_route_set_protocol(r, DP_USER_RTPROT);
+	rtnl_route_set_dst(r, dst);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_add_nexthop(r, nh);
+	nh = NULL; /* owned by r */
+	if (add)
+		err = dpu_nlerr(
+		    rtnl_route_add(u->nl, r, NLM_F_CREATE | NLM_F_REPLACE));
+	else
+		err = dpu_nlerr(rtnl_route_delete(u->nl, r, 0));
+out:
+	if (nh != NULL)
+		rtnl_route_nh_free(nh);
+	if (dst != NULL)
+		nl_addr_put(dst);
+	if (r != NULL)
+		rtnl_route_put(r);
+	return err;
+}
+
+/* Add or delete "from p lookup DP_USER_TABLE pref .. proto ..". */
+static int
+dpu_rule(struct dpu *u, int add, const struct mh_prefix *p)
+{
+	struct rtnl_rule *r = rtnl_rule_alloc();
+	struct nl_addr *src = dpu_nladdr(&p->prefix, p->len);
+	int err;
+
+	if (r == NULL || src == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rtnl_rule_set_family(r, AF_INET6);
+	rtnl_rule_set_src(r, src);
+	rtnl_rule_set_table(r, DP_USER_TABLE);
+	rtnl_rule_set_prio(r, DP_USER_RULE_PREF);
+	rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+	rtnl_rule_set_protocol(r, DP_USER_RTPROT);
+	if (add) {
+		err = dpu_nlerr(rtnl_rule_add(u->nl, r, NLM_F_EXCL));
+		if (err == -EEXIST)
+			err = 0;
+	} else {
+		err = dpu_nlerr(rtnl_rule_delete(u->nl, r, 0));
+	}
+out:
+	if (src != NULL)
+		nl_addr_put(src);
+	if (r != NULL)
+		rtnl_rule_put(r);
+	return err;
+}
+
+struct dpu_walk {
+	struct dpu *u;
+	int err;
+	unsigned n;
+	int our_local;	 /* one of our rules looks up the local table */
+	int other_local; /* so does a rule that is not ours */
+	int keep_local;	 /* do not remove our local-table rules */
+};
+
+static void
+dpu_walk_done(struct dpu_walk *w, int err)
+{
+	if (err == 0)
+		w->n++;
+	else if (err != -ENOENT && w->err == 0)
+		w->err = err;
+}
+
+static void
+dpu_stale_route(struct nl_object *obj, void *arg)
+{
+	struct dpu_walk *w = arg;
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+
+	if (rtnl_route_get_family(r) != AF_INET6 ||
+	    rtnl_route_get_protocol(r) != DP_USER_RTPROT)
+		return;
+	dpu_walk_done(w, dpu_nlerr(rtnl_route_delete(w->u->nl, r, 0)));
+}
+
+static int
+dpu_rule_ours(struct rtnl_rule *r)
+{
+	uint8_t proto = 0;
+
+	return rtnl_rule_get_protocol(r, &proto) == 0 &&
+	       proto == DP_USER_RTPROT;
+}
+
+/* The rule cache holds every family, whatever it was asked for. */
+static int
+dpu_rule_v6(struct rtnl_rule *r)
+{
+	return rtnl_rule_get_family(r) == AF_INET6;
+}
+
+static void
+dpu_scan_rule(struct nl_object *obj, void *arg)
+{
+	struct dpu_walk *w = arg;
+	struct rtnl_rule *r = (struct rtnl_rule *)obj;
+
+	if (!dpu_rule_v6(r) || rtnl_rule_get_table(r) != RT_TABLE_LOCAL)
+		return;
+	if (dpu_rule_ours(r))
+		w->our_local = 1;
+	else
+		w->other_local = 1;
+}
+
+static void
+dpu_stale_rule(struct nl_object *obj, void *arg)
+{
+	struct dpu_walk *w = arg;
+	struct rtnl_rule *r = (struct rtnl_rule *)obj;
+
+	if (!dpu_rule_v6(r) || !dpu_rule_ours(r) ||
+	    (w->keep_local && rtnl_rule_get_table(r) == RT_TABLE_LOCAL))
+		return;
+	dpu_walk_done(w, dpu_nlerr(rtnl_rule_delete(w->u->nl, r, 0)));
+}
+
+/*
+ * The kernel backend (seg6 mode) moves the "lookup local" rule behind
+ * its decapsulation rule and marks the moved one as ours.  Before that
+ * one goes, put the kernel's own back (preference 0), or local delivery
+ * would stop in this namespace.
+ */
+static void
+dpu_restore_local_rule(struct dpu_walk *w)
+{
+	struct rtnl_rule *r;
+	int err;
+
+	if (!w->our_local || w->other_local)
+		return;
+	w->keep_local = 1;
+	if ((r = rtnl_rule_alloc()) == NULL)
+		return;
+	rtnl_rule_set_family(r, AF_INET6);
+	rtnl_rule_set_table(r, RT_TABLE_LOCAL);
+	rtnl_rule_set_prio(r, 0);
+	rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+	rtnl_rule_set_protocol(r, RTPROT_KERNEL);
+	err = dpu_nlerr(rtnl_rule_add(w->u->nl, r, NLM_F_EXCL));
+	rtnl_rule_put(r);
+	if (err == 0 || err == -EEXIST)
+		w->keep_local = 0;
+	else if (w->err == 0)
+		w->err = err;
+}
+
+/*
+ * Remove every IPv6 route and rule marked DP_USER_RTPROT in this network
+ * namespace (the kernel backend's too: they share the mark) and, unless
+ * we are open, a left-over TUN device of our name.
+ */
+static int
+dpu_cleanup(struct dpu *u, int own_tun)
+{
+	struct nl_cache *cache = NULL;
+	struct rtnl_link *link = NULL;
+	struct dpu_walk w = {.u = u};
+	int err;
+
+	err = dpu_nlerr(rtnl_rule_alloc_cache(u->nl, AF_INET6, &cache));
+	if (err == 0) {
+		nl_cache_foreach(cache, dpu_scan_rule, &w);
+		dpu_restore_local_rule(&w);
+		nl_cache_foreach(cache, dpu_stale_rule, &w);
+		nl_cache_free(cache);
+		cache = NULL;
+	} else {
+		w.err = err;
+	}
+	err = dpu_nlerr(rtnl_route_alloc_cache(u->nl, AF_INET6, 0, &cache));
+	if (err == 0) {
+		nl_cache_foreach(cache, dpu_stale_route, &w);
+		nl_cache_free(cache);
+	} else if (w.err == 0) {
+		w.err = err;
+	}
+	if (!own_tun &&
+	    rtnl_link_get_kernel(u->nl, 0, u->tun_name, &link) == 0) {
+		err = dpu_nlerr(rtnl_link_delete(u->nl, link));
+		rtnl_link_put(link);
+		if (err != 0 && w.err == 0)
+			w.err = err;
+		else if (err == 0)
+			log_info("dp user: removed stale %s", u->tun_name);
+	}
+	if (w.n > 0)
+		log_info("dp user: removed %u stale routes and rules", w.n);
+	if (w.err != 0) {
+		errno = -w.err;
+		log_warn("dp user: stale cleanup");
+	}
+	return w.err;
+}
+
+/* ---- data path ---- */
+
+static int
+dpu_xmit(struct dpu *u, const struct in6_addr *peer, const uint8_t *pkt,
+	 size_t len)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = *peer};
+
+	if (sendto(u->raw_fd, pkt, len, 0, (struct sockaddr *)&sa, sizeof(sa)) <
+	    0) {
+		int err = -errno;
+		char a[INET6_ADDRSTRLEN];
+		u->st.drop_error++;
+		if (log_get_level() >= LOG_LVL_DEBUG)
+			log_debug("dp user: send %zu bytes to %s: %s", len,
+				  dpu_ntop(peer, a), strerror(-err));
+		return err;
+	}
+	dpu_count(&u->st.encap_tx, len);
+	return 0;
+}
+
+static int
+dpu_noise_addr(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_MULTICAST(a) || IN6_IS_ADDR_LINKLOCAL(a) ||
+	       IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LOOPBACK(a);
+}
+
+/* A packet the kernel routed into the TUN device. */
+static void
+dpu_from_tun(struct dpu *u, const uint8_t *pkt, size_t len)
+{
+	struct in6_addr src, dst;
+	struct dpu_entry *e;
+
+	dpu_count(&u->st.tun_rx, len);
+	if (!dpu_sane(pkt, len, &src, &dst)) {
+		u->st.drop_malformed++;
+		return;
+	}
+	if (dpu_noise_addr(&src) || dpu_noise_addr(&dst)) {
+		u->st.drop_noise++;
+		return;
+	}
+	/* Downlink at the LMA (RFC 5213 section 5.6.2). */
+	if ((e = dpu_match(&u->down, &dst)) != NULL) {
+		if (u->hold != NULL &&
+		    u->hold(u->hold_arg, &e->peer, pkt, len)) {
+			u->st.held++;
+			return;
+		}
+		dpu_xmit(u, &e->peer, pkt, len);
+		return;
+	}
+	/* Reverse tunnelling at the MAG (RFC 5213 section 6.10.5). */
+	if ((e = dpu_match(&u->up, &src)) != NULL) {
+		dpu_xmit(u, &e->peer, pkt, len);
+		return;
+	}
+	if (u->dp->conf->role == ROLE_MAG)
+		u->st.drop_noise++;
+	else
+		u->st.drop_no_route++;
+}
+
+/*
+ * A decapsulated packet from peer.  An MN's packets are accepted only
+ * from the tunnel that serves it: at the LMA the inner source must lie in
+ * a prefix bound to that MAG, at the MAG the inner destination in a
+ * prefix whose LMA is that peer.
+ */
+static void
+dpu_from_tunnel(struct dpu *u, const struct in6_addr *peer, const uint8_t *pkt,
+		size_t len)
+{
+	struct in6_addr src, dst;
+	const struct dpu_entry *e;
+
+	if (!dpu_peer_known(u, peer)) {
+		u->st.drop_unknown_peer++;
+		return;
+	}
+	if (!dpu_sane(pkt, len, &src, &dst)) {
+		u->st.drop_malformed++;
+		return;
+	}
+	if (u->dp->conf->role == ROLE_LMA)
+		e = dpu_match(&u->down, &src);
+	else
+		e = dpu_match(&u->up, &dst);
+	if (e == NULL || !IN6_ARE_ADDR_EQUAL(&e->peer, peer)) {
+		u->st.drop_no_binding++;
+		return;
+	}
+	dpu_count(&u->st.decap_rx, len);
+	if (write(u->tun_fd, pkt, len) < 0) {
+		u->st.drop_error++;
+		if (log_get_level() >= LOG_LVL_DEBUG)
+			log_debug("dp user: write %s: %s", u->tun_name,
+				  strerror(errno));
+		return;
+	}
+	dpu_count(&u->st.tun_tx, len);
+}
+
+static void
+dpu_tun_cb(struct ev *ev, int fd, unsigned events, void *arg)
+{
+	struct dpu *u = arg;
+
+	for (int i = 0; i < DP_USER_BURST; i++) {
+		ssize_t n = read(fd, u->buf, DPU_BUFSZ);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("dp user: read %s", u->tun_name);
+			return;
+		}
+		dpu_from_tun(u, u->buf, (size_t)n);
+	}
+}
+
+static void
+dpu_raw_cb(struct ev *ev, int fd, unsigned events, void *arg)
+{
+	struct dpu *u = arg;
+
+	for (int i = 0; i < DP_USER_BURST; i++) {
+		struct sockaddr_in6 from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, u->buf, DPU_BUFSZ, 0,
+				     (struct sockaddr *)&from, &flen);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("dp user: recv");
+			return;
+		}
+		if (flen < sizeof(from) || from.sin6_family != AF_INET6) {
+			u->st.drop_malformed++;
+			continue;
+		}
+		dpu_from_tunnel(u, &from.sin6_addr, u->buf, (size_t)n);
+	}
+}
+
+/* ---- set-up ---- */
+
+static int
+dpu_tun_open(struct dpu *u)
+{
+	struct ifreq ifr;
+	int fd;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+		log_warn("dp user: open /dev/net/tun");
+		return err;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", u->tun_name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int err = -errno;
+		log_warn("dp user: create %s", u->tun_name);
+		close(fd);
+		return err;
+	}
+	u->tun_fd = fd;
+	u->tun_ifindex = (int)if_nametoindex(u->tun_name);
+	if (u->tun_ifindex == 0) {
+		int err = -errno;
+		log_warn("dp user: %s", u->tun_name);
+		return err;
+	}
+	return 0;
+}
+
+/* Fallback where netlink cannot set the address generation mode. */
+static int
+dpu_addr_gen_proc(const char *ifname)
+{
+	char path[128];
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
+		 ifname);
+	if ((f = fopen(path, "w")) == NULL)
+		return -errno;
+	if (fprintf(f, "%d\n", DPU_ADDR_GEN_NONE) < 0)
+		err = -EIO;
+	if (fclose(f) != 0 && err == 0)
+		err = -errno;
+	return err;
+}
+
+/*
+ * MTU, queue length, no link-local address (so the kernel sends no MLD
+ * reports or router solicitations into the tunnels), then up.  The
+ * kernel applies IFLA_AF_SPEC after the flags within one request, so the
+ * address generation mode goes first, in a request of its own.
+ */
+static int
+dpu_tun_config(struct dpu *u, unsigned mtu)
+{
+	struct rtnl_link *orig = rtnl_link_alloc();
+	struct rtnl_link *chg = rtnl_link_alloc();
+	int err;
+
+	if (orig == NULL || chg == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rtnl_link_set_ifindex(orig, u->tun_ifindex);
+	rtnl_link_set_mtu(chg, mtu);
+	rtnl_link_set_txqlen(chg, DP_USER_TXQLEN);
+	rtnl_link_inet6_set_addr_gen_mode(chg, DPU_ADDR_GEN_NONE);
+	err = dpu_nlerr(rtnl_link_change(u->nl, orig, chg, 0));
+	if (err != 0) {
+		/* Retry without the inet6 part, and set that through /proc. */
+		rtnl_link_put(chg);
+		if ((chg = rtnl_link_alloc()) == NULL) {
+			err = -ENOMEM;
+			goto out;
+		}
+		rtnl_link_set_mtu(chg, mtu);
+		rtnl_link_set_txqlen(chg, DP_USER_TXQLEN);
+		err = dpu_nlerr(rtnl_link_change(u->nl, orig, chg, 0));
+		if (err == 0)
+			err = dpu_addr_gen_proc(u->tun_name);
+		if (err != 0) {
+			errno = -err;
+			log_warn("dp user: configure %s", u->tun_name);
+			goto out;
+		}
+	}
+	rtnl_link_put(chg);
+	if ((chg = rtnl_link_alloc()) == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rtnl_link_set_flags(chg, IFF_UP);
+	err = dpu_nlerr(rtnl_link_change(u->nl, orig, chg, 0));
+	if (err != 0) {
+		errno = -err;
+		log_warn("dp user: set %s up", u->tun_name);
+	}
+out:
+	if (chg != NULL)
+		rtnl_link_put(chg);
+	if (orig != NULL)
+		rtnl_link_put(orig);
+	return err;
+}
+
+static int
+dpu_raw_open(struct dpu *u, const struct in6_addr *local)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = *local};
+	int one = 1, sz = DPU_SOCKBUF;
+	char a[INET6_ADDRSTRLEN];
+	int fd, err;
+
+	fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_IPV6);
+	if (fd < 0) {
+		err = -errno;
+		log_warn("dp user: raw socket for next header 41");
+		return err;
+	}
+	/* The address may still be tentative (DAD) when we start. */
+	(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		log_warn("dp user: bind raw socket to %s", dpu_ntop(local, a));
+		close(fd);
+		return err;
+	}
+	u->raw_fd = fd;
+	return 0;
+}
+
+static void dpu_close(struct dp *dp);
+
+static int
+dpu_open(struct dp *dp)
+{
+	const struct conf *c = dp->conf;
+	unsigned mtu = c->mtu ? c->mtu : 1460;
+	struct dpu *u;
+	int err;
+
+	if (dp->ev == NULL) {
+		log_warnx("dp user: needs an event loop");
+		return -EINVAL;
+	}
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return -ENOMEM;
+	u->dp = dp;
+	u->tun_fd = -1;
+	u->raw_fd = -1;
+	if ((u->buf = malloc(DPU_BUFSZ)) == NULL) {
+		free(u);
+		return -ENOMEM;
+	}
+	snprintf(u->tun_name, sizeof(u->tun_name), "%s", DP_USER_IFNAME);
+	dp->priv = u;
+
+	if ((u->nl = nl_socket_alloc()) == NULL) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if ((err = dpu_nlerr(nl_connect(u->nl, NETLINK_ROUTE))) != 0) {
+		errno = -err;
+		log_warn("dp user: netlink");
+		goto fail;
+	}
+	/* A crashed instance may have left rules and a persistent TUN. */
+	(void)dpu_cleanup(u, 0);
+	if ((err = dpu_tun_open(u)) != 0 || (err = dpu_tun_config(u, mtu)) != 0)
+		goto fail;
+	if ((err = dpu_raw_open(u, &c->addr)) != 0)
+		goto fail;
+	if ((err = ev_fd_add(dp->ev, u->tun_fd, EV_READ, dpu_tun_cb, u)) != 0)
+		goto fail;
+	if ((err = ev_fd_add(dp->ev, u->raw_fd, EV_READ, dpu_raw_cb, u)) != 0) {
+		ev_fd_del(dp->ev, u->tun_fd);
+		goto fail;
+	}
+	log_info("dp user: %s (mtu %u) and raw socket ready", u->tun_name, mtu);
+	return 0;
+fail:
+	if (u->raw_fd >= 0)
+		close(u->raw_fd);
+	if (u->tun_fd >= 0)
+		close(u->tun_fd);
+	if (u->nl != NULL)
+		nl_socket_free(u->nl);
+	free(u->buf);
+	free(u);
+	dp->priv = NULL;
+	return err;
+}
+
+static void
+dpu_close(struct dp *dp)
+{
+	struct dpu *u = dp->priv;
+
+	if (u == NULL)
+		return;
+	ev_fd_del(dp->ev, u->tun_fd);
+	ev_fd_del(dp->ev, u->raw_fd);
+	/* Rules and on-link routes outlive the TUN device: remove them. */
+	for (size_t i = 0; i < u->up.n; i++) {
+		(void)dpu_rule(u, 0, &u->up.e[i].pfx);
+		(void)dpu_route(u, 0, &u->up.e[i].pfx, u->up.e[i].ifindex,
+				RT_TABLE_MAIN);
+	}
+	for (size_t i = 0; i < u->down.n; i++)
+		(void)dpu_route(u, 0, &u->down.e[i].pfx, u->tun_ifindex,
+				RT_TABLE_MAIN);
+	if (u->table_route) {
+		struct mh_prefix any = {.len = 0};
+		(void)dpu_route(u, 0, &any, u->tun_ifindex, DP_USER_TABLE);
+	}
+	close(u->raw_fd);
+	close(u->tun_fd); /* the device goes with its last descriptor */
+	nl_socket_free(u->nl);
+	free(u->down.e);
+	free(u->up.e);
+	free(u->peers);
+	free(u->buf);
+	free(u);
+	dp->priv = NULL;
+}
+
+static int
+dpu_cleanup_stale(struct dp *dp)
+{
+	struct dpu tmp, *u;
+	int err;
+
+	if ((u = dp->priv) != NULL) {
+		/* Ours go too; the TUN device and the peer set stay. */
+		err = dpu_cleanup(u, 1);
+		u->down.n = 0;
+		u->up.n = 0;
+		u->table_route = 0;
+		return err;
+	}
+	/* Not open: a short-lived netlink socket will do. */
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.dp = dp;
+	snprintf(tmp.tun_name, sizeof(tmp.tun_name), "%s", DP_USER_IFNAME);
+	if ((tmp.nl = nl_socket_alloc()) == NULL)
+		return -ENOMEM;
+	err = dpu_nlerr(nl_connect(tmp.nl, NETLINK_ROUTE));
+	if (err == 0)
+		err = dpu_cleanup(&tmp, 0);
+	nl_socket_free(tmp.nl);
+	return err;
+}
+
+static int
+dpu_tunnel_add(struct dp *dp, const struct in6_addr *peer)
+{
+	struct dpu *u = dp->priv;
+
+	if (dpu_peer_known(u, peer))
+		return 0;
+	if (u->n_peers == u->cap_peers) {
+		size_t cap = u->cap_peers ? u->cap_peers * 2 : 8;
+		struct in6_addr *np = realloc(u->peers, cap * sizeof(*np));
+		if (np == NULL)
+			return -ENOMEM;
+		u->peers = np;
+		u->cap_peers = cap;
+	}
+	u->peers[u->n_peers++] = *peer;
+	return 0;
+}
+
+static int
+dpu_tunnel_del(struct dp *dp, const struct in6_addr *peer)
+{
+	struct dpu *u = dp->priv;
+
+	for (size_t i = 0; i < u->n_peers; i++) {
+		if (IN6_ARE_ADDR_EQUAL(&u->peers[i], peer)) {
+			u->peers[i] = u->peers[--u->n_peers];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int
+dpu_check_peer(struct dpu *u, const struct in6_addr *peer, const char *op)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (dpu_peer_known(u, peer))
+		return 0;
+	log_warnx("dp user: %s: no tunnel to %s", op, dpu_ntop(peer, a));
+	return -ENOENT;
+}
+
+static void
+dpu_log_prefix_err(const char *op, const struct mh_prefix *p, int err)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	errno = -err;
+	log_warn("dp user: %s %s/%u", op, dpu_ntop(&p->prefix, a), p->len);
+}
+
+/* Replaces the peer of prefixes already routed (handover). */
+static int
+dpu_lma_route_add(struct dp *dp, const struct dp_mn *mn)
+{
+	struct dpu *u = dp->priv;
+	int err;
+
+	if ((err = dpu_check_peer(u, &mn->peer, "lma_route_add")) != 0)
+		return err;
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		struct dpu_entry *e = dpu_table_add(&u->down, &mn->hnp[i]);
+		if (e == NULL)
+			return -ENOMEM;
+		e->peer = mn->peer;
+		err =
+		    dpu_route(u, 1, &mn->hnp[i], u->tun_ifindex, RT_TABLE_MAIN);
+		if (err != 0) {
+			dpu_log_prefix_err("route", &mn->hnp[i], err);
+			dpu_table_remove(&u->down, e);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int
+dpu_lma_route_del(struct dp *dp, const struct dp_mn *mn)
+{
+	struct dpu *u = dp->priv;
+	int ret = 0;
+
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		struct dpu_entry *e = dpu_find(&u->down, &mn->hnp[i]);
+		if (e == NULL)
+			continue;
+		dpu_table_remove(&u->down, e);
+		int err =
+		    dpu_route(u, 0, &mn->hnp[i], u->tun_ifindex, RT_TABLE_MAIN);
+		if (err != 0 && err != -ENOENT) {
+			dpu_log_prefix_err("unroute", &mn->hnp[i], err);
+			if (ret == 0)
+				ret = err;
+		}
+	}
+	return ret;
+}
+
+/* The default route of DP_USER_TABLE, installed with the first MN. */
+static int
+dpu_table_route(struct dpu *u)
+{
+	struct mh_prefix any = {.len = 0};
+	int err;
+
+	if (u->table_route)
+		return 0;
+	err = dpu_route(u, 1, &any, u->tun_ifindex, DP_USER_TABLE);
+	if (err != 0) {
+		errno = -err;
+		log_warn("dp user: default route in table %u", DP_USER_TABLE);
+		return err;
+	}
+	u->table_route = 1;
+	return 0;
+}
+
+static int dpu_mag_mn_del(struct dp *dp, const struct dp_mn *mn);
+
+static int
+dpu_mag_mn_add(struct dp *dp, const struct dp_mn *mn)
+{
+	struct dpu *u = dp->priv;
+	int err;
+
+	if ((err = dpu_check_peer(u, &mn->peer, "mag_mn_add")) != 0)
+		return err;
+	if ((err = dpu_table_route(u)) != 0)
+		return err;
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		const struct mh_prefix *p = &mn->hnp[i];
+		struct dpu_entry *e = dpu_table_add(&u->up, p);
+		if (e == NULL) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		e->peer = mn->peer;
+		e->ifindex = mn->access_ifindex;
+		if ((err = dpu_route(u, 1, p, mn->access_ifindex,
+				     RT_TABLE_MAIN)) != 0 ||
+		    (err = dpu_rule(u, 1, p)) != 0) {
+			dpu_log_prefix_err("on-link route and rule", p, err);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	dpu_mag_mn_del(dp, mn);
+	return err;
+}
+
+static int
+dpu_mag_mn_del(struct dp *dp, const struct dp_mn *mn)
+{
+	struct dpu *u = dp->priv;
+	int ret = 0;
+
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		const struct mh_prefix *p = &mn->hnp[i];
+		struct dpu_entry *e = dpu_find(&u->up, p);
+		int err;
+		if (e == NULL)
+			continue;
+		err = dpu_rule(u, 0, p);
+		if (err != 0 && err != -ENOENT) {
+			dpu_log_prefix_err("rule", p, err);
+			if (ret == 0)
+				ret = err;
+		}
+		err = dpu_route(u, 0, p, e->ifindex, RT_TABLE_MAIN);
+		if (err != 0 && err != -ENOENT) {
+			dpu_log_prefix_err("on-link route", p, err);
+			if (ret == 0)
+				ret = err;
+		}
+		dpu_table_remove(&u->up, e);
+	}
+	return ret;
+}
+
+const struct dp_ops dp_user_ops = {
+    .name = "user",
+    .open = dpu_open,
+    .close = dpu_close,
+    .cleanup_stale = dpu_cleanup_stale,
+    .tunnel_add = dpu_tunnel_add,
+    .tunnel_del = dpu_tunnel_del,
+    .lma_route_add = dpu_lma_route_add,
+    .lma_route_del = dpu_lma_route_del,
+    .mag_mn_add = dpu_mag_mn_add,
+    .mag_mn_del = dpu_mag_mn_del,
+};
+
+void
+dp_user_stats(const struct dp *dp, struct dp_user_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (dp->ops == &dp_user_ops && dp->priv != NULL)
+		*out = ((const struct dpu *)dp->priv)->st;
+}
+
+void
+dp_user_set_hold(struct dp *dp,
+		 int (*fn)(void *arg, const struct in6_addr *peer,
+			   const uint8_t *pkt, size_t len),
+		 void *arg)
+{
+	struct dpu *u = dp->priv;
+
+	if (dp->ops != &dp_user_ops || u == NULL)
+		return;
+	u->hold = fn;
+	u->hold_arg = arg;
+}
+
+int
+dp_user_send(struct dp *dp, const struct in6_addr *peer, const uint8_t *pkt,
+	     size_t len)
+{
+	struct dpu *u = dp->priv;
+	struct in6_addr src, dst;
+
+	if (dp->ops != &dp_user_ops || u == NULL)
+		return -EINVAL;
+	if (!dpu_peer_known(u, peer))
+		return -ENOENT;
+	if (!dpu_sane(pkt, len, &src, &dst))
+		return -EINVAL;
+	return dpu_xmit(u, peer, pkt, len);
+}
