@@ -62,6 +62,10 @@ $(BUILD)/obj/%.o: daemon/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# Role modules linked into pmipd (see daemon/pmipd.h).
+ROLE_DEFS := -DPMIPD_HAVE_LMA=1
+$(BUILD)/obj/pmipd.o $(BUILD)/san/pmipd.o: CPPFLAGS += $(ROLE_DEFS)
+
 $(BUILD)/libpmip.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
