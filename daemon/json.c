@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -346,9 +347,14 @@ json_double(struct json *j, double v)
 	}
 	if (json_value_prefix(j) < 0)
 		return;
-	/* %.17g round-trips; it never yields a form JSON rejects for
-	 * finite values (no "inf", no leading '+', no bare '.'). */
-	n = snprintf(buf, sizeof(buf), "%.17g", v);
+	/* The shortest of %.15g .. %.17g that reads back the same value
+	 * (0.1 stays "0.1"); for finite values these never take a form
+	 * JSON rejects (no "inf", no leading '+', no bare '.'). */
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
 	json_raw(j, buf, (size_t)n);
 }
 

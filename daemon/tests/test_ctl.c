@@ -89,6 +89,7 @@ test_json_writer(void **state)
 	json_kv_bool(&j, "f", 0);
 	json_kv_null(&j, "n");
 	json_kv_double(&j, "half", 0.5);
+	json_kv_double(&j, "tenth", 0.1);
 	json_kv_double(&j, "nan", 0.0 / 0.0);
 	json_kv_strf(&j, "fmt", "%s-%d", "x", 7);
 	json_kv_arr_begin(&j, "list");
@@ -108,6 +109,7 @@ test_json_writer(void **state)
 	assert_string_equal(
 	    sb.b, "{\"role\":\"lma\",\"neg\":-42,\"big\":18446744073709551615,"
 		  "\"t\":true,\"f\":false,\"n\":null,\"half\":0.5,"
+		  "\"tenth\":0.1,"
 		  "\"nan\":null,\"fmt\":\"x-7\","
 		  "\"list\":[\"a\\\"b\",1,{},[]],\"o\":{\"k\\n\":null}}");
 }
