@@ -16,13 +16,6 @@
 #include "dp.h"
 #include "log.h"
 
-/*
- * The user backend lives in dp_user.c; reference it weakly so that this
- * file links without it.  (Note: a weak reference alone does not pull an
- * archive member in; the daemon links dp_user.o through its other uses.)
- */
-#pragma weak dp_user_ops
-
 static const char *
 dp_a(const struct in6_addr *a, char *buf)
 {
@@ -152,7 +145,6 @@ dp_open_ops(struct dp *dp, const struct dp_ops *ops, const struct conf *conf,
 int
 dp_open(struct dp *dp, const struct conf *conf, struct ev *ev)
 {
-	const struct dp_ops *user = &dp_user_ops;
 	int err;
 
 	switch (conf->dataplane) {
@@ -161,19 +153,14 @@ dp_open(struct dp *dp, const struct conf *conf, struct ev *ev)
 	case DP_FAKE:
 		return dp_open_ops(dp, &dp_fake_ops, conf, ev);
 	case DP_USER:
-		if (user == NULL) {
-			log_warnx("dp: user data plane not built in");
-			return -ENOTSUP;
-		}
-		return dp_open_ops(dp, user, conf, ev);
+		return dp_open_ops(dp, &dp_user_ops, conf, ev);
 	case DP_AUTO:
 	default:
 		if ((err = dp_open_ops(dp, &dp_kernel_ops, conf, ev)) == 0)
 			return 0;
-		if (user == NULL)
-			return err;
-		log_info("dp: kernel data plane unavailable, trying user");
-		return dp_open_ops(dp, user, conf, ev);
+		log_info("dp: kernel data plane unavailable (%s), trying user",
+			 strerror(-err));
+		return dp_open_ops(dp, &dp_user_ops, conf, ev);
 	}
 }
 

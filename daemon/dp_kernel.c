@@ -133,7 +133,7 @@ dpk_talk(struct nl_sock *sk, struct nl_msg *msg, nl_recvmsg_msg_cb_t valid,
 	 void *arg)
 {
 	struct dpk_reply r = {1, valid, arg};
-	struct nl_cb *cb;
+	struct nl_cb *cb, *sk_cb;
 	int ret;
 
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
@@ -141,7 +141,10 @@ dpk_talk(struct nl_sock *sk, struct nl_msg *msg, nl_recvmsg_msg_cb_t valid,
 	nlmsg_free(msg);
 	if (ret < 0)
 		return -ECOMM;
-	if ((cb = nl_cb_clone(nl_socket_get_cb(sk))) == NULL)
+	sk_cb = nl_socket_get_cb(sk); /* takes a reference */
+	cb = nl_cb_clone(sk_cb);
+	nl_cb_put(sk_cb);
+	if (cb == NULL)
 		return -ENOMEM;
 	nl_cb_err(cb, NL_CB_CUSTOM, dpk_err_cb, &r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, dpk_done_cb, &r);
@@ -163,6 +166,7 @@ struct dpk_route {
 	int oif;
 	int encap;		    /* 0 or LWTUNNEL_ENCAP_SEG6[_LOCAL] */
 	const struct in6_addr *seg; /* seg6: the tunnel peer */
+	int quiet;		    /* an expected -errno, not logged */
 };
 
 /* RTA_ENCAP for "encap seg6 mode encap.red segs SEG". */
@@ -240,7 +244,7 @@ dpk_route(struct dpk *k, int cmd, int flags, const struct dpk_route *r,
 	    dpk_put_dx6(msg) < 0)
 		goto fail;
 	err = dpk_talk(k->rt, msg, NULL, NULL);
-	if (err < 0)
+	if (err < 0 && err != r->quiet)
 		log_warnx("dp kernel: %s: %s route %s/%u table %u: %s", what,
 			  cmd == RTM_NEWROUTE ? "add" : "del", dpk_a(r->dst, a),
 			  r->plen, r->table, strerror(-err));
@@ -260,6 +264,7 @@ struct dpk_rule {
 	unsigned plen;	 /* of src or dst */
 	uint8_t ipproto; /* 0: any */
 	uint8_t proto;	 /* FRA_PROTOCOL */
+	int quiet;	 /* an expected -errno, not logged */
 };
 
 static int
@@ -290,7 +295,7 @@ dpk_rule(struct dpk *k, int cmd, int flags, const struct dpk_rule *r,
 		return -EMSGSIZE;
 	}
 	err = dpk_talk(k->rt, msg, NULL, NULL);
-	if (err < 0)
+	if (err < 0 && err != r->quiet)
 		log_warnx("dp kernel: %s: %s rule pref %u: %s", what,
 			  cmd == RTM_NEWRULE ? "add" : "del", r->pref,
 			  strerror(-err));
@@ -666,8 +671,10 @@ dpk_seg6_decap(struct dp *dp)
 	struct dpk_rule local = {.pref = DPK_PREF_LOCAL,
 				 .table = RT_TABLE_LOCAL,
 				 .proto = DPK_PROTO};
-	struct dpk_rule local0 = {
-	    .pref = 0, .table = RT_TABLE_LOCAL, .proto = RTPROT_KERNEL};
+	struct dpk_rule local0 = {.pref = 0,
+				  .table = RT_TABLE_LOCAL,
+				  .proto = RTPROT_KERNEL,
+				  .quiet = -ENOENT};
 	int err;
 
 	if ((err = dpk_route(k, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &dx6,
@@ -887,8 +894,10 @@ dpk_tunnel_del(struct dp *dp, const struct in6_addr *peer)
 	if (p == NULL)
 		return -ENOENT;
 	if (dp->conf->role == ROLE_MAG && k->mode == DPK_SEG6) {
-		struct dpk_route def = {
-		    .table = dpk_peer_table(k, p), .dst = &any, .plen = 0};
+		struct dpk_route def = {.table = dpk_peer_table(k, p),
+					.dst = &any,
+					.plen = 0,
+					.quiet = -ESRCH};
 
 		e = dpk_route(k, RTM_DELROUTE, 0, &def, "reverse tunnel");
 		if (e < 0 && e != -ESRCH && e != -ENOENT)
@@ -998,7 +1007,8 @@ dpk_mag_mn_add(struct dp *dp, const struct dp_mn *mn)
 					.table = dpk_peer_table(k, p),
 					.src = &mn->hnp[i].prefix,
 					.plen = mn->hnp[i].len,
-					.proto = DPK_PROTO};
+					.proto = DPK_PROTO,
+					.quiet = -EEXIST};
 
 		err = dpk_route(k, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
 				&r, "mag on-link");
