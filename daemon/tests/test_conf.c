@@ -393,9 +393,9 @@ test_lookups(void **state)
 	p = path_of("etc/mag1.conf");
 	if (conf_load(p, &c, e, sizeof(e)) != 0)
 		fail_msg("%s", e);
-	const struct conf_access *acc = conf_access_by_ifname(&c, "acc0");
+	const struct conf_access *acc = conf_access_by_ifname(&c, "a1");
 	assert_non_null(acc);
-	assert_int_equal(acc->att, 3);
+	assert_int_equal(acc->att, 4);
 	assert_null(conf_access_by_ifname(&c, "core0"));
 	mn = conf_mn_by_nai(&c, "mn1@example.org");
 	assert_non_null(mn);
