@@ -34,6 +34,7 @@
 #define CN "2001:db8:cafe::2"
 #define LMA "2001:db8:ffff::1"
 #define MAG "2001:db8:ffff::11"
+#define MAG2 "2001:db8:ffff::12"
 #define MN "2001:db8:1:1::100"
 #define HNP "2001:db8:1:1::"
 
@@ -349,6 +350,33 @@ test_forwarding(void **state)
 		assert_int_equal(dp_mag_mn_add(&dm, &mn), 0);
 		leave();
 		assert_int_equal(ping("mn", CN), 0);
+	}
+
+	/*
+	 * LMA handover: adding the MN's route towards another MAG replaces
+	 * the route (no gap, no duplicate); and back.
+	 */
+	{
+		struct in6_addr mag2;
+		struct dp_mn mn;
+
+		inet_pton(AF_INET6, MAG2, &mag2);
+		enter("lma");
+		assert_int_equal(dp_tunnel_get(&dl, &mag2), 0);
+		mn_make(&mn, MAG2, 0);
+		assert_int_equal(dp_lma_route_add(&dl, &mn), 0);
+		leave();
+		expect("lma", "-6 route show table all proto 213",
+		       HNP "/64  encap seg6 mode encap.red segs 1 [ " MAG2
+			   " ]");
+		expect_not("lma", "-6 route show table all proto 213",
+			   "segs 1 [ " MAG " ]");
+		enter("lma");
+		mn_make(&mn, MAG, 0);
+		assert_int_equal(dp_lma_route_add(&dl, &mn), 0);
+		assert_int_equal(dp_tunnel_put(&dl, &mag2), 0);
+		leave();
+		assert_int_equal(ping("cn", MN), 0);
 	}
 
 	side_down(&dl, "lma");
