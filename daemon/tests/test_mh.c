@@ -842,6 +842,23 @@ test_hnp_count(void **state)
 	REJECT(b, n, -E2BIG, "too many Home Network Prefix options");
 }
 
+/*
+ * Options a PBU parser must skip or tolerate: unknown types (GRE Key 33,
+ * an empty 200), a known option not defined for the message, non-zero
+ * PadN data, and misaligned options.
+ */
+/* clang-format off */
+static const uint8_t skipped_opts[] = {
+	33, 6, 0, 0, 0, 0, 0, 1,		/* @12 GRE Key: unknown to us */
+	200, 0,					/* @20 unknown, empty */
+	MH_OPT_RESTART_COUNTER, 4, 0, 0, 0, 9,	/* @22 not a PBU option */
+	MH_OPT_PADN, 3, 0xde, 0xad, 0xbe,	/* @28 non-zero PadN data */
+	MH_OPT_HI, 2, 0, 2,			/* @33 HI at an odd offset */
+	MH_OPT_HNP, 18, 0, 48,			/* @37 HNP at 8n+5 */
+	0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
 static void
 test_skipped_options(void **state)
 {
@@ -856,54 +873,7 @@ test_skipped_options(void **state)
 	 * counted (RFC 6275 6.2.1); PadN content is ignored (6.2.3); a
 	 * misaligned HI and HNP are accepted.
 	 */
-	const uint8_t o[] = {
-	    33,
-	    6,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0,
-	    1, /* GRE Key, unknown to us */
-	    200,
-	    0, /* unknown, empty */
-	    MH_OPT_RESTART_COUNTER,
-	    4,
-	    0,
-	    0,
-	    0,
-	    9, /* not a PBU option */
-	    MH_OPT_PADN,
-	    3,
-	    0xde,
-	    0xad,
-	    0xbe, /* non-zero PadN data */
-	    MH_OPT_HI,
-	    2,
-	    0,
-	    2, /* HI at an odd offset */
-	    MH_OPT_HNP,
-	    18,
-	    0,
-	    48,
-	    0x20,
-	    0x01,
-	    0x0d,
-	    0xb8,
-	    0,
-	    9,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0, /* HNP at 8n+5 */
-	};
-	n = mk(MH_TYPE_BU, o, sizeof(o), b);
+	n = mk(MH_TYPE_BU, skipped_opts, sizeof(skipped_opts), b);
 	assert_int_equal(mh_parse(b, n, &m, &why), 0);
 	assert_int_equal(m.opts.n_unknown, 3);
 	assert_int_equal(m.opts.present, MH_F_HI);
@@ -1206,26 +1176,50 @@ test_names(void **state)
 		assert_non_null(mh_status_name(s));
 }
 
+static void
+write_file(const char *dir, const char *name, const uint8_t *b, size_t n)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "wb")) == NULL || fwrite(b, 1, n, f) != n ||
+	    fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
 /* Seeds for the fuzz target, written on request only. */
 static void
 write_corpus(void)
 {
 	const char *dir = getenv("PMIP_WRITE_CORPUS");
-	char path[4096];
+	uint8_t b[MH_MAX_LEN];
+	struct mh_msg m;
+	char name[64];
+	ssize_t n;
 
 	if (dir == NULL || *dir == '\0')
 		return;
 	for (size_t i = 0; i < N_GOLDENS; i++) {
-		snprintf(path, sizeof(path), "%s/golden-%s", dir,
-			 goldens[i].name);
-		FILE *f = fopen(path, "wb");
-		if (f == NULL) {
-			perror(path);
-			exit(1);
-		}
-		fwrite(goldens[i].buf, 1, goldens[i].len, f);
-		fclose(f);
+		snprintf(name, sizeof(name), "golden-%s", goldens[i].name);
+		write_file(dir, name, goldens[i].buf, goldens[i].len);
 	}
+	/* PBU with MH_MAX_HNP prefixes and an odd-length MN-LL-ID. */
+	golden_pbu_msg(&m);
+	m.opts.n_hnp = MH_MAX_HNP;
+	for (unsigned i = 0; i < MH_MAX_HNP; i++) {
+		m.opts.hnp[i] = m.opts.hnp[0];
+		m.opts.hnp[i].prefix.s6_addr[5] = (uint8_t)i;
+	}
+	m.opts.llid_len = 5;
+	n = mh_build(&m, NULL, NULL, b, sizeof(b));
+	if (n > 0)
+		write_file(dir, "pbu-max-hnp", b, (size_t)n);
+	/* Options that are skipped: unknown, wrong message, misaligned. */
+	n = (ssize_t)mk(MH_TYPE_BU, skipped_opts, sizeof(skipped_opts), b);
+	write_file(dir, "pbu-skipped-opts", b, (size_t)n);
 }
 
 int
