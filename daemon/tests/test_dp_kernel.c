@@ -187,6 +187,8 @@ group_setup(void **state)
 		return -1;
 	}
 	ready = 1;
+	/* The seg6 tests check seg6 entries, whatever the kernel has. */
+	setenv("PMIPD_KERNEL_TUNNEL", "seg6", 1);
 	return 0;
 }
 
@@ -448,12 +450,46 @@ test_crash_cleanup(void **state)
 	expect_clean("mag");
 }
 
+/* The same path through ip6tnl devices, where the kernel has them. */
+static void
+test_forwarding_ip6tnl(void **state)
+{
+	struct conf cl, cm;
+	struct dp dl, dm;
+
+	if (!ready)
+		skip();
+	if (sh("ip -n %slma link add pmip-t-probe type ip6tnl mode ip6ip6 "
+	       "local " LMA " remote " MAG " >/dev/null 2>&1",
+	       ns_prefix) != 0) {
+		fprintf(stderr, "test_dp_kernel: no ip6tnl in this kernel; "
+				"skipping the ip6tnl test\n");
+		skip();
+	}
+	sh("ip -n %slma link del pmip-t-probe", ns_prefix);
+	unsetenv("PMIPD_KERNEL_TUNNEL");
+	assert_int_equal(side_up(&dl, &cl, "lma"), 0);
+	assert_int_equal(side_up(&dm, &cm, "mag"), 0);
+	setenv("PMIPD_KERNEL_TUNNEL", "seg6", 1);
+	expect("lma", "-o link show", ": pmip-");
+	expect("lma", "-6 route show table all proto 213", HNP "/64 dev pmip-");
+	expect("mag", "-6 route show table all proto 213", "default dev pmip-");
+	expect_not("lma", "-6 rule show", "ipproto");
+	assert_int_equal(ping("cn", MN), 0);
+	assert_int_equal(ping("mn", CN), 0);
+	side_down(&dl, "lma");
+	side_down(&dm, "mag");
+	expect_clean("lma");
+	expect_clean("mag");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_forwarding),
 	    cmocka_unit_test(test_crash_cleanup),
+	    cmocka_unit_test(test_forwarding_ip6tnl),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
