@@ -369,7 +369,9 @@ mh_mnid_len(const struct mh_opts *o, size_t *n)
  *                fields (RFC 6275 6.2), i.e. its 16-bit Reserved field
  *   LLA          8n+6 (8.7)
  *   Timestamp    8n+2 (8.8)
- *   Restart Ctr  4n+2 (RFC 5847 section 5.2)
+ *   Restart Ctr  4n+2 (RFC 5847 section 5.2): its 32-bit counter follows
+ *                Type and Length, so it sits at a multiple of 4 as
+ *                RFC 6275 6.2 natural alignment asks
  */
 static int
 mh_build_opts(struct wcur *w, const struct mh_msg *m)

@@ -185,6 +185,10 @@ struct mh_msg {
  *                fixed part, an option running past the end, a wrong
  *                option length, a repeated single-instance option, an
  *                MN Identifier that is not a non-empty NAI, ...
+ * Unknown options, and known ones not defined for the message type, are
+ * skipped and counted in opts.n_unknown (RFC 6275 section 6.2.1).  PadN
+ * content and misaligned options are accepted: RFC 6275 6.2 and 6.2.3
+ * put padding and alignment rules on the sender only.
  * On failure *m is left zeroed or partly filled; do not use it.
  */
 int mh_parse(const uint8_t *buf, size_t len, struct mh_msg *m,
