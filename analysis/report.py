@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Turn one testbed run directory into results and a summary table.
+
+analyze_run() reads what scenarios/run.py left in captures/<run-id>/:
+the MN pcaps (registration latency, Router Solicitation to Router
+Advertisement as the MN sees it), the UDP flow logs (loss, duplicates,
+reordering, handover interruption through analysis/flows.py), the
+iperf3 JSON (did TCP survive, throughput over time) and the pmipctl
+snapshots (daemon-side per-step processing times).
+"""
+
+import glob
+import json
+import os
+import shutil
+import statistics
+import subprocess
+
+import flows
+
+TSHARK = shutil.which("tshark")
+
+
+def _median(v):
+    return statistics.median(v) if v else None
+
+
+def nd_events(pcap):
+    """[(time_s, type, src, dst)] for RS (133) and RA (134) in a pcap."""
+    if not TSHARK or not os.path.exists(pcap):
+        return []
+    r = subprocess.run([TSHARK, "-r", pcap, "-Y",
+                        "icmpv6.type == 133 || icmpv6.type == 134",
+                        "-T", "fields", "-e", "frame.time_epoch", "-e",
+                        "icmpv6.type", "-e", "ipv6.src", "-e", "ipv6.dst",
+                        "-e", "icmpv6.opt.prefix"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True, timeout=120)
+    out = []
+    for line in r.stdout.splitlines():
+        f = line.split("\t")
+        if len(f) < 4:
+            continue
+        out.append((float(f[0]), int(f[1]), f[2], f[3],
+                    f[4] if len(f) > 4 else ""))
+    return out
+
+
+def registration_latencies(pcap):
+    """RS -> first RA carrying a prefix after it, per registration, in
+    ms.  An RA that answers no outstanding RS (a periodic one) is not a
+    registration."""
+    lat = []
+    pending = None
+    for t, typ, src, dst, pfx in nd_events(pcap):
+        if typ == 133:
+            if pending is None:
+                pending = t
+        elif typ == 134 and pending is not None and pfx:
+            lat.append({"rs_s": pending, "ra_s": t,
+                        "latency_ms": (t - pending) * 1e3})
+            pending = None
+    return lat
+
+
+def tcp_result(path):
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            j = json.load(f)
+    except (OSError, ValueError) as e:
+        return {"survived": False, "error": "iperf3 output: %s" % e}
+    err = j.get("error")
+    intervals = []
+    for iv in j.get("intervals", []):
+        s = iv.get("sum", {})
+        intervals.append({"start_s": s.get("start"), "end_s": s.get("end"),
+                          "mbit_s": s.get("bits_per_second", 0) / 1e6})
+    end = j.get("end", {})
+    recv = end.get("sum_received", {})
+    sent = end.get("sum_sent", {})
+    zero = [iv for iv in intervals if iv["mbit_s"] == 0]
+    return {"survived": err is None and bool(recv),
+            "error": err,
+            "mbit_s": recv.get("bits_per_second", 0) / 1e6,
+            "bytes": recv.get("bytes", 0),
+            "retransmits": sent.get("retransmits"),
+            "zero_intervals": len(zero),
+            "throughput": intervals}
+
+
+def daemon_timing(rundir):
+    path = os.path.join(rundir, "pmipctl-after.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        snap = json.load(f)
+    out = {}
+    for node, d in snap.items():
+        st = (d or {}).get("stats") or {}
+        if "timing_us" in st:
+            out[node] = st["timing_us"]
+    return out
+
+
+def analyze_run(rundir, sc, events, t_traffic_ns):
+    n = int(sc["topology"]["mns"])
+    rate = float(sc["traffic"]["udp_rate"])
+    res = {"scenario": sc["name"], "description": sc["description"],
+           "parameters": sc, "registrations": [], "udp": {}, "tcp": None}
+    for pcap in sorted(glob.glob(os.path.join(rundir, "mn*-mn0.pcap"))):
+        mn = os.path.basename(pcap).split("-")[0]
+        for r in registration_latencies(pcap):
+            r["mn"] = mn
+            res["registrations"].append(r)
+    lat = [r["latency_ms"] for r in res["registrations"]]
+    res["registration_latency_ms"] = {
+        "count": len(lat), "median": _median(lat),
+        "min": min(lat) if lat else None, "max": max(lat) if lat else None}
+    moves = [e for e in events if e["kind"] == "attach"]
+    for direction in ("down", "up"):
+        per_mn = []
+        for i in range(1, n + 1):
+            log = os.path.join(rundir, "udp-%s-mn%d.csv" % (direction, i))
+            mn_events = [e for e in moves if e.get("mn") == i]
+            s = flows.summarize_run(log, rate, mn_events, t_traffic_ns)
+            s["mn"] = i
+            per_mn.append(s)
+        res["udp"][direction] = per_mn
+    res["tcp"] = tcp_result(os.path.join(rundir, "iperf3.json"))
+    res["daemon_timing_us"] = daemon_timing(rundir)
+    return res
+
+
+def _fmt(v, spec="%.1f"):
+    return "-" if v is None else spec % v
+
+
+def summary_table(res):
+    lines = []
+    lines.append("scenario %s: %s" % (res["scenario"], res["description"]))
+    rl = res["registration_latency_ms"]
+    lines.append("")
+    lines.append("Registration latency (RS -> RA at the MN), ms")
+    lines.append("  %-4s %-10s %10s" % ("#", "MN", "latency"))
+    for k, r in enumerate(res["registrations"]):
+        lines.append("  %-4d %-10s %10.2f" % (k + 1, r["mn"],
+                                               r["latency_ms"]))
+    lines.append("  median %s ms over %d registrations" % (
+        _fmt(rl["median"], "%.2f"), rl["count"]))
+    for direction, label in (("down", "CN -> MN"), ("up", "MN -> CN")):
+        lines.append("")
+        lines.append("UDP %s" % label)
+        lines.append("  %-4s %8s %8s %6s %5s %5s  %s" % (
+            "MN", "sent", "recv", "lost", "dup", "reord",
+            "interruption per handover (ms)"))
+        for s in res["udp"].get(direction, []):
+            intr = ", ".join(_fmt(h.get("interruption_ms"))
+                             for h in s.get("handovers", []))
+            lines.append("  %-4d %8s %8s %6s %5s %5s  %s" % (
+                s["mn"], s.get("sent", "-"), s.get("received", "-"),
+                s.get("lost", "-"), s.get("duplicates", "-"),
+                s.get("reordered", "-"), intr or "-"))
+    t = res.get("tcp")
+    lines.append("")
+    if t is None:
+        lines.append("TCP: not run")
+    else:
+        lines.append("TCP (iperf3 CN -> MN1): %s, %.1f Mbit/s mean, %s "
+                     "retransmits, %d intervals of 200 ms with no data%s" % (
+                         "survived" if t["survived"] else "FAILED",
+                         t.get("mbit_s", 0), t.get("retransmits"),
+                         t.get("zero_intervals", 0),
+                         (" (%s)" % t["error"]) if t.get("error") else ""))
+        tp = t.get("throughput", [])
+        if tp:
+            lines.append("  throughput over time (Mbit/s per 200 ms): " +
+                         " ".join("%.0f" % iv["mbit_s"] for iv in tp))
+    dt = res.get("daemon_timing_us", {})
+    if dt:
+        lines.append("")
+        lines.append("Daemon processing (us, median / p99 / count)")
+        for node, steps in dt.items():
+            for name, s in steps.items():
+                if s.get("count"):
+                    lines.append("  %-5s %-40s %8.1f %8.1f %6d" % (
+                        node, name, s["median"], s["p99"], s["count"]))
+    return "\n".join(lines)
