@@ -379,6 +379,17 @@ test_forwarding(void **state)
 		assert_int_equal(dp_tunnel_put(&dl, &mag2), 0);
 		leave();
 		assert_int_equal(ping("cn", MN), 0);
+		/* De-registration removes the prefix route at the LMA. */
+		enter("lma");
+		assert_int_equal(dp_lma_route_del(&dl, &mn), 0);
+		leave();
+		expect_not("lma", "-6 route show table all proto 213",
+			   HNP "/64");
+		assert_int_not_equal(ping_n("cn", MN, 1), 0);
+		enter("lma");
+		assert_int_equal(dp_lma_route_add(&dl, &mn), 0);
+		leave();
+		assert_int_equal(ping("cn", MN), 0);
 	}
 
 	side_down(&dl, "lma");
