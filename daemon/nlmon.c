@@ -39,6 +39,47 @@ nlmon_link(struct nlmon *m, int ifindex, int up)
 }
 
 static int
+nlmon_neigh_find(const struct nlmon *m, int ifindex, const struct in6_addr *ip)
+{
+	for (unsigned i = 0; i < m->n_neigh; i++)
+		if (m->neigh[i].ifindex == ifindex &&
+		    memcmp(&m->neigh[i].ip, ip, sizeof(*ip)) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+nlmon_neigh_forget(struct nlmon *m, int ifindex, const struct in6_addr *ip)
+{
+	int i = nlmon_neigh_find(m, ifindex, ip);
+
+	if (i >= 0)
+		m->neigh[i] = m->neigh[--m->n_neigh];
+}
+
+/* 1 if (ifindex, ip, lladdr) is news; remembers it. */
+static int
+nlmon_neigh_new(struct nlmon *m, int ifindex, const struct in6_addr *ip,
+		const uint8_t lladdr[6])
+{
+	int i = nlmon_neigh_find(m, ifindex, ip);
+
+	if (i >= 0) {
+		if (memcmp(m->neigh[i].lladdr, lladdr, 6) == 0)
+			return 0;
+		memcpy(m->neigh[i].lladdr, lladdr, 6);
+		return 1;
+	}
+	if (m->n_neigh == NLMON_MAX_NEIGH)
+		m->n_neigh--; /* forget the most recent one: still report */
+	m->neigh[m->n_neigh].ifindex = ifindex;
+	m->neigh[m->n_neigh].ip = *ip;
+	memcpy(m->neigh[m->n_neigh].lladdr, lladdr, 6);
+	m->n_neigh++;
+	return 1;
+}
+
+static int
 nlmon_valid(struct nl_msg *msg, void *arg)
 {
 	struct nlmon *m = arg;
@@ -56,7 +97,8 @@ nlmon_valid(struct nl_msg *msg, void *arg)
 		nlmon_link(m, ifi->ifi_index, up);
 		break;
 	}
-	case RTM_NEWNEIGH: {
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH: {
 		struct nlattr *tb[NDA_MAX + 1];
 		uint8_t lladdr[6] = {0};
 		struct in6_addr ip;
@@ -69,10 +111,22 @@ nlmon_valid(struct nl_msg *msg, void *arg)
 		    nla_len(tb[NDA_DST]) != (int)sizeof(ip))
 			return NL_SKIP;
 		memcpy(&ip, nla_data(tb[NDA_DST]), sizeof(ip));
-		if (tb[NDA_LLADDR] && nla_len(tb[NDA_LLADDR]) == 6)
+		if (nlh->nlmsg_type == RTM_DELNEIGH) {
+			nlmon_neigh_forget(m, nd->ndm_ifindex, &ip);
+			return NL_OK;
+		}
+		if (nd->ndm_state & NUD_FAILED) {
+			nlmon_neigh_forget(m, nd->ndm_ifindex, &ip);
+		} else {
+			if (!tb[NDA_LLADDR] || nla_len(tb[NDA_LLADDR]) != 6)
+				return NL_SKIP;
 			memcpy(lladdr, nla_data(tb[NDA_LLADDR]), 6);
-		else if (!(nd->ndm_state & NUD_FAILED))
-			return NL_SKIP;
+			if (!(nd->ndm_state &
+			      (NUD_REACHABLE | NUD_STALE | NUD_DELAY |
+			       NUD_PROBE | NUD_PERMANENT)) ||
+			    !nlmon_neigh_new(m, nd->ndm_ifindex, &ip, lladdr))
+				return NL_OK;
+		}
 		if (m->neigh_cb)
 			m->neigh_cb(m->arg, nd->ndm_ifindex, lladdr, &ip,
 				    nd->ndm_state);

@@ -7,9 +7,13 @@
  *
  * Reported: carrier changes of every link (RTM_NEWLINK with the
  * IFF_LOWER_UP bit, RTM_DELLINK as carrier down), only when the state
- * differs from the last one seen for that ifindex; and IPv6 neighbour
- * entries (RTM_NEWNEIGH) that carry a 6-octet link-layer address, or
- * that have gone NUD_FAILED.  The caller filters by interface.
+ * differs from the last one seen for that ifindex; IPv6 neighbour
+ * entries (RTM_NEWNEIGH) with a 6-octet link-layer address when they are
+ * new, i.e. not already reported with the same address since they were
+ * created (the kernel also notifies when an entry merely ages from
+ * REACHABLE to STALE, which says nothing about the node being there);
+ * and entries that have gone NUD_FAILED.  RTM_DELNEIGH and NUD_FAILED
+ * make the entry new again.  The caller filters by interface.
  */
 #ifndef PMIPD_NLMON_H
 #define PMIPD_NLMON_H
@@ -25,7 +29,14 @@ typedef void (*nlmon_link_cb)(void *arg, int ifindex, int carrier_up);
 typedef void (*nlmon_neigh_cb)(void *arg, int ifindex, const uint8_t lladdr[6],
 			       const struct in6_addr *ip, int state);
 
-#define NLMON_MAX_LINKS 256 /* carrier states remembered */
+#define NLMON_MAX_LINKS 256  /* carrier states remembered */
+#define NLMON_MAX_NEIGH 1024 /* neighbour entries remembered (linear) */
+
+struct nlmon_neigh {
+	int ifindex;
+	struct in6_addr ip;
+	uint8_t lladdr[6];
+};
 
 struct nlmon {
 	struct nl_sock *sk;
@@ -39,6 +50,8 @@ struct nlmon {
 		int ifindex;
 		int up;
 	} links[NLMON_MAX_LINKS];
+	unsigned n_neigh;
+	struct nlmon_neigh neigh[NLMON_MAX_NEIGH];
 	uint64_t rx, overruns;
 };
 
