@@ -273,12 +273,14 @@ main(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	rc = pmipctl_send(fd, line, len, deadline);
-	if (rc < 0) {
+	if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) {
 		fprintf(stderr, "pmipctl: cannot send to %s: %s\n", path,
 			rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
 		close(fd);
 		return 1;
 	}
+	/* On EPIPE pmipd may have refused us with an answer (not root, too
+	 * many clients) and closed before reading: read it. */
 	shutdown(fd, SHUT_WR);
 	rc = pmipctl_read(fd, deadline, timeout_s);
 	close(fd);
