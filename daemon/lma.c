@@ -437,6 +437,8 @@ lma_pbu(struct lma *l, const struct in6_addr *src, const struct mh_msg *m,
 	    req < l->conf->lifetime_s ? req : l->conf->lifetime_s;
 	enum lma_step kind = LMA_T_REFRESH;
 	struct bce *b = c.bce;
+	struct in6_addr old_coa = IN6ADDR_ANY_INIT;
+	int old_installed = 0;
 	if (!b) {
 		b = bce_create(&l->bc, m->opts.mnid);
 		if (!b) {
@@ -464,7 +466,11 @@ lma_pbu(struct lma *l, const struct in6_addr *src, const struct mh_msg *m,
 		/* Section 5.3.4: same session, new serving MAG. */
 		log_info("bce %s: handover to MAG %s", b->nai,
 			 addr_str(src, a));
-		lma_dp_remove(l, b);
+		/* Make before break: the new route replaces the old one,
+		 * then the old tunnel's reference goes (see below). */
+		old_coa = b->proxy_coa;
+		old_installed = b->dp_installed;
+		b->dp_installed = 0;
 		b->proxy_coa = *src;
 		b->n_handover++;
 		kind = LMA_T_HANDOVER;
@@ -489,6 +495,13 @@ lma_pbu(struct lma *l, const struct in6_addr *src, const struct mh_msg *m,
 		/* No route means no service: refuse rather than lie.  An
 		 * existing session is kept for MinDelayBeforeBCEDelete so a
 		 * retry can still continue it. */
+		if (old_installed) {
+			/* The old route still points at the old MAG. */
+			b->proxy_coa = old_coa;
+			b->dp_installed = 1;
+			lma_dp_remove(l, b);
+			b->proxy_coa = *src;
+		}
 		if (kind == LMA_T_FIRST) {
 			ev_timer_cancel(l->ev, &b->timer);
 			bce_delete(&l->bc, b);
@@ -502,6 +515,8 @@ lma_pbu(struct lma *l, const struct in6_addr *src, const struct mh_msg *m,
 			   "data plane failed");
 		return;
 	}
+	if (old_installed && dp_tunnel_put(l->dp, &old_coa) < 0)
+		l->st.dp_err++;
 	ev_time_t td = ev_now();
 	tstat_add(&l->t[LMA_T_DP], td - tb);
 	bce_set_state(b, BCE_ACTIVE,

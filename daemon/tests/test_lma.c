@@ -465,6 +465,12 @@ test_handover_without_dereg(void **state)
 	m.opts.timestamp = f->now_ts;
 	assert_int_equal(status_of(f, MAG2, &m), MH_ST_ACCEPTED);
 	assert_int_equal(dp_fake_has("tunnel_add " MAG2), 1);
+	/* Make before break: the route to MAG2 replaced the one to MAG1;
+	 * it was never deleted in between. */
+	for (unsigned i = 0; i < dp_fake_count(); i++)
+		assert_null(strstr(dp_fake_line(i), "lma_route_del"));
+	assert_int_equal(dp_tunnel_refs(&f->dp, &f->mags[1].addr), 1);
+	assert_true(dp_tunnel_refs(&f->dp, &f->mags[0].addr) <= 0);
 	m = pbu(f, "mn1@example.org", 9, 0);
 	f->now_ts += 100;
 	m.opts.timestamp = f->now_ts;
