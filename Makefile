@@ -50,12 +50,13 @@ TESTS    := $(TEST_SRCS:daemon/tests/%.c=$(BUILD)/san/%)
 FUZZ_SRCS := $(wildcard daemon/fuzz/fuzz_*.c)
 FUZZERS  := $(FUZZ_SRCS:daemon/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJS := $(LIB_SRCS:daemon/%.c=$(BUILD)/fuzzobj/%.o)
+TOOLS    := $(BUILD)/pmip-udpflow
 
 .SECONDARY:
 
 .PHONY: all test unit-test integration-test fuzz fuzz-build clean \
         check-format format
-all: $(BUILD)/pmipd $(BUILD)/pmipctl
+all: $(BUILD)/pmipd $(BUILD)/pmipctl $(TOOLS)
 
 $(BUILD)/obj/%.o: daemon/%.c
 	@mkdir -p $(@D)
@@ -76,6 +77,12 @@ $(BUILD)/pmipd: $(BUILD)/obj/pmipd.o $(BUILD)/libpmip.a
 $(BUILD)/pmipctl: $(BUILD)/obj/pmipctl.o $(BUILD)/libpmip.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Testbed tools: standalone programs, no libraries.
+$(BUILD)/pmip-udpflow: testbed/tools/udpflow.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC/LD   $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # Sanitizer build: the library, both binaries and the unit tests.
 $(BUILD)/san/%.o: daemon/%.c
