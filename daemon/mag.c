@@ -806,8 +806,9 @@ mag_recv_hb(struct mag *m, const struct in6_addr *src, const struct mh_msg *msg)
 	ssize_t n;
 
 	m->stats.hb_rx++;
-	if (msg->hb.flags & MH_HB_R) {
-		m->stats.mh_unexpected++; /* we send no requests */
+	if (msg->hb.flags & (MH_HB_R | MH_HB_U)) {
+		/* We send no requests; unsolicited ones want no answer. */
+		m->stats.mh_unexpected++;
 		return;
 	}
 	if (!mag_is_lma(m, src)) {
