@@ -7,9 +7,9 @@
  * and DAD-style probes) and Neighbor Solicitations only (ICMP6_FILTER),
  * with the ingress interface and destination from IPV6_PKTINFO and the
  * hop limit from IPV6_HOPLIMIT.  Messages with a hop limit other than 255
- * are dropped here and counted (RFC 4861 sections 6.1.1 and 7.1.2), so
- * the callback only sees on-link traffic; the hop limit is passed on all
- * the same.
+ * (off-link, RFC 4861 sections 6.1.1 and 7.1.2) are counted here
+ * (rx_hoplimit) and still passed on with their hop limit, so that the
+ * role logic, which drops them, counts them by reason as well.
  *
  * Out: from a given source (the fixed MAG link-local address, RFC 5213
  * section 6.8) on a given interface with hop limit 255, through
