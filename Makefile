@@ -64,7 +64,7 @@ $(BUILD)/obj/%.o: daemon/%.c
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Role modules linked into pmipd (see daemon/pmipd.h).
-ROLE_DEFS := -DPMIPD_HAVE_LMA=1
+ROLE_DEFS := -DPMIPD_HAVE_LMA=1 -DPMIPD_HAVE_MAG=1
 $(BUILD)/obj/pmipd.o $(BUILD)/san/pmipd.o: CPPFLAGS += $(ROLE_DEFS)
 
 $(BUILD)/libpmip.a: $(LIB_OBJS)
