@@ -44,10 +44,11 @@ struct role_ops {
 
 /*
  * Defined by the role modules (const struct role_ops lma_role_ops = {...}
- * in lma.c).  pmipd.c refers to a module only when PMIPD_HAVE_LMA /
+ * in role_lma.c).  pmipd.c refers to a module only when PMIPD_HAVE_LMA /
  * PMIPD_HAVE_MAG is 1, so that pmipd links, and runs without role logic,
- * while a module does not exist yet.  (A strong reference is what pulls
- * the module out of libpmip.a; a weak one would not.)
+ * while a module does not exist yet; the Makefile sets them (ROLE_DEFS).
+ * (A strong reference is what pulls the module out of libpmip.a; a weak
+ * one would not.)
  */
 extern const struct role_ops lma_role_ops;
 extern const struct role_ops mag_role_ops;
