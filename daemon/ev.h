@@ -13,8 +13,8 @@
 
 /* Monotonic time in nanoseconds; never jumps with the wall clock. */
 typedef int64_t ev_time_t;
-#define EV_MS(x) ((ev_time_t)(x) * 1000000LL)
-#define EV_S(x) ((ev_time_t)(x) * 1000000000LL)
+#define EV_MS(x) ((ev_time_t)(x)*1000000LL)
+#define EV_S(x) ((ev_time_t)(x)*1000000000LL)
 ev_time_t ev_now(void);
 
 struct ev;
