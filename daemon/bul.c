@@ -17,6 +17,7 @@ static const char *const bul_trigger_names[] = {
     [BUL_TRIG_NONE] = "none",
     [BUL_TRIG_RS] = "rs",
     [BUL_TRIG_NEIGH] = "neighbour",
+    [BUL_TRIG_LINK] = "link",
 };
 
 const char *

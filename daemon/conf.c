@@ -89,6 +89,7 @@ static const struct conf_key conf_mag_keys[] = {
 static const struct conf_key conf_access_keys[] = {
     {"interface", ROLES_ALL},
     {"att", ROLES_ALL},
+    {"mn", ROLES_ALL},
     {NULL, 0},
 };
 
@@ -803,6 +804,16 @@ conf_read_access(struct conf_ctx *x, const config_setting_t *root)
 		if (conf_get_int(x, g, "att", 1, 255, "", &att) < 0)
 			return -EINVAL;
 		a->att = (uint8_t)att;
+		const char *mn = NULL;
+		if ((r = conf_get_str(x, g, "mn", &mn)) < 0)
+			return r;
+		if (r > 0) {
+			if (strlen(mn) > MH_MAX_NAI)
+				return conf_err(
+				    x, config_setting_get_member(g, "mn"),
+				    "'mn' is longer than %d bytes", MH_MAX_NAI);
+			snprintf(a->mn, sizeof(a->mn), "%s", mn);
+		}
 		for (unsigned j = 0; j < i; j++)
 			if (strcmp(c->access[j].ifname, a->ifname) == 0)
 				return conf_err(
@@ -1201,7 +1212,23 @@ conf_read_top(struct conf_ctx *x, const config_setting_t *root)
 					"role mag needs at least one access "
 					"interface in 'access'");
 	}
-	return conf_read_mns(x, root);
+	if ((r = conf_read_mns(x, root)) < 0)
+		return r;
+	for (unsigned i = 0; i < c->n_access; i++) {
+		const struct conf_access *a = &c->access[i];
+		if (a->mn[0] && !conf_mn_by_nai(c, a->mn)) {
+			const config_setting_t *l =
+			    config_setting_get_member(root, "access");
+			const config_setting_t *g =
+			    l ? config_setting_get_elem(l, i) : NULL;
+			return conf_err(
+			    x, g ? config_setting_get_member(g, "mn") : NULL,
+			    "access interface %s names mobile "
+			    "node '%s', which has no profile",
+			    a->ifname, a->mn);
+		}
+	}
+	return 0;
 }
 
 int
@@ -1366,7 +1393,13 @@ conf_print(const struct conf *c, FILE *out)
 		for (unsigned i = 0; i < c->n_access; i++) {
 			fprintf(out, "%s\n\t{ interface = ", i ? "," : "");
 			conf_print_str(out, c->access[i].ifname);
-			fprintf(out, "; att = %u; }", c->access[i].att);
+			fprintf(out, "; att = %u;", c->access[i].att);
+			if (c->access[i].mn[0]) {
+				fprintf(out, " mn = ");
+				conf_print_str(out, c->access[i].mn);
+				fprintf(out, ";");
+			}
+			fprintf(out, " }");
 		}
 		fprintf(out, "%s);\n", c->n_access ? "\n" : " ");
 	}

@@ -66,6 +66,10 @@ struct conf_peer { /* an authorised MAG (LMA side) */
 struct conf_access { /* a MAG access interface */
 	char ifname[IF_NAMESIZE];
 	uint8_t att;
+	/* The MN whose point-to-point access link this is (RFC 5213 section
+	 * 6.2), or "": when set, carrier up on the interface is an
+	 * attachment of that MN, with no need to wait for its RS. */
+	char mn[MH_MAX_NAI + 1];
 	int line;
 };
 

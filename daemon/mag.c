@@ -951,13 +951,23 @@ mag_link_event(struct mag *m, int ifindex, int carrier_up)
 		return;
 	acc->carrier = carrier_up ? 1 : 0;
 	if (carrier_up) {
-		/*
-		 * A link coming up names no MN: wait for its RS or a
-		 * neighbour entry.
-		 */
 		m->stats.link_up++;
 		log_info("access %s: carrier up",
 			 acc->ca ? acc->ca->ifname : "?");
+		/*
+		 * On a point-to-point access link bound to one MN (RFC 5213
+		 * section 6.2) carrier up is that MN's attachment, as an
+		 * access point's association event would be.  Any other
+		 * link coming up names no MN: wait for its RS or a
+		 * neighbour entry.  (A host that roams with its address
+		 * configured sends no new RS.)
+		 */
+		const struct conf_mn *mn =
+		    acc->ca && acc->ca->mn[0]
+			? conf_mn_by_nai(m->conf, acc->ca->mn)
+			: NULL;
+		if (mn)
+			mag_attach(m, mn, acc, NULL, BUL_TRIG_LINK, ev_now());
 		return;
 	}
 	m->stats.link_down++;

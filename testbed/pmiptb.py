@@ -259,7 +259,7 @@ class Testbed:
             f.write(lma)
         n = int(self.p["mns"])
         for j, mag in enumerate(("mag1", "mag2")):
-            acc = ",\n".join('\t{ interface = "a%d"; att = 4; }' % i
+            acc = ",\n".join('\t{ interface = "a%d"; att = 4; mn = "%s"; }' % (i, mn_nai(i))
                              for i in range(1, n + 1))
             det = ", ".join('"%s"' % d for d in self.p["detach"])
             txt = ('# SPDX-License-Identifier: BSD-2-Clause\n'
