@@ -710,16 +710,49 @@ flowst_add(struct flowst *fs, uint64_t seq)
 }
 
 /*
- * The kernel stamps with CLOCK_REALTIME; move the stamp to CLOCK_MONOTONIC
- * with the offset between the two clocks read now.  The offset changes
- * only when the wall clock is stepped, and a stamp that lands outside
- * (now - 10 s, now] after conversion is replaced by NOW.
+ * The kernel stamps with CLOCK_REALTIME; move the stamp to CLOCK_MONOTONIC.
+ * The offset between the two clocks changes only when the wall clock is
+ * stepped.  It is measured as the best (narrowest) of a few monotonic /
+ * realtime / monotonic readings, since a preemption between two readings
+ * would skew it, and again every second; a stamp that lands outside
+ * (now - 10 s, now] after conversion (a step) is replaced by NOW.
  */
+struct rtoff {
+	int64_t offset; /* realtime - monotonic */
+	int64_t measured_at;
+	uint64_t stamped;
+};
+
 static int64_t
-rx_kernel_time(struct msghdr *msg, int64_t now, uint64_t *stamped)
+ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * NS_PER_S + ts->tv_nsec;
+}
+
+static void
+rtoff_measure(struct rtoff *o)
+{
+	int64_t best = INT64_MAX;
+
+	for (int k = 0; k < 5; k++) {
+		struct timespec m1, rt, m2;
+
+		clock_gettime(CLOCK_MONOTONIC, &m1);
+		clock_gettime(CLOCK_REALTIME, &rt);
+		clock_gettime(CLOCK_MONOTONIC, &m2);
+		if (ts_ns(&m2) - ts_ns(&m1) < best) {
+			best = ts_ns(&m2) - ts_ns(&m1);
+			o->offset = ts_ns(&rt) - (ts_ns(&m1) + ts_ns(&m2)) / 2;
+			o->measured_at = ts_ns(&m2);
+		}
+	}
+}
+
+static int64_t
+rx_kernel_time(struct rtoff *o, struct msghdr *msg, int64_t now)
 {
 	struct cmsghdr *cm;
-	struct timespec ts, rt;
+	struct timespec ts;
 	int64_t t;
 
 	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
@@ -728,12 +761,12 @@ rx_kernel_time(struct msghdr *msg, int64_t now, uint64_t *stamped)
 		    cm->cmsg_len < CMSG_LEN(sizeof(ts)))
 			continue;
 		memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-		clock_gettime(CLOCK_REALTIME, &rt);
-		t = ((int64_t)ts.tv_sec - (int64_t)rt.tv_sec) * NS_PER_S +
-		    (ts.tv_nsec - rt.tv_nsec) + now;
+		if (now - o->measured_at > NS_PER_S)
+			rtoff_measure(o);
+		t = ts_ns(&ts) - o->offset;
 		if (t > now || t < now - 10 * NS_PER_S)
 			return now;
-		(*stamped)++;
+		o->stamped++;
 		return t;
 	}
 	return now;
@@ -757,7 +790,7 @@ cmd_recv(int argc, char **argv)
 		char b[CMSG_SPACE(sizeof(struct timespec))];
 		struct cmsghdr align;
 	} cmsgbuf;
-	uint64_t kstamped = 0;
+	struct rtoff rto;
 	char tmp[PATH_MAX];
 	int c, fd, one = 1, rtprio = 0;
 
@@ -809,6 +842,8 @@ cmd_recv(int argc, char **argv)
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
 		fatal("SO_TIMESTAMPNS");
 	memset(&ft, 0, sizeof(ft));
+	memset(&rto, 0, sizeof(rto));
+	rtoff_measure(&rto);
 	install_signals();
 	set_realtime(rtprio);
 
@@ -834,7 +869,7 @@ cmd_recv(int argc, char **argv)
 		n = recvmsg(fd, &msg, MSG_TRUNC);
 		rx = now_ns();
 		if (n >= 0)
-			rx = rx_kernel_time(&msg, rx, &kstamped);
+			rx = rx_kernel_time(&rto, &msg, rx);
 		if (n < 0) {
 			if (errno != EINTR && errno != EAGAIN &&
 			    errno != EWOULDBLOCK)
@@ -913,7 +948,7 @@ cmd_recv(int argc, char **argv)
 		       ",\"first_rx_ns\":%" PRId64 ",\"last_rx_ns\":%" PRId64
 		       ",\"flows\":[",
 		       received, unique, dups, reord, lost, invalid,
-		       untr + dropped_flows, kstamped, first_rx, last_rx);
+		       untr + dropped_flows, rto.stamped, first_rx, last_rx);
 		for (size_t k = 0; k < ft.n; k++) {
 			struct flowst *fs = &ft.v[k];
 
