@@ -104,6 +104,24 @@ def daemon_timing(rundir):
     return out
 
 
+def udp_summary(log, rate, events, send_log=None):
+    """One UDP flow: counts, delay, throughput and, per handover event,
+    the interruption (analysis/flows.py)."""
+    rx = flows.load_recv_log(log) if os.path.exists(log) else []
+    tx = flows.load_send_log(send_log) if send_log and \
+        os.path.exists(send_log) else None
+    s = flows.summarize_flow(rx, tx, rate)
+    out = {k: s[k] for k in ("sent", "received", "unique", "lost",
+                             "duplicates", "reordered", "loss_ratio",
+                             "send_errors", "delay", "throughput",
+                             "throughput_bin_ms", "tx_rate_pps")
+           if k in s}
+    out["received"] = s.get("unique")
+    out["handovers"] = flows.handover_interruption(events, rx, tx, rate) \
+        if events and rx else []
+    return out
+
+
 def analyze_run(rundir, sc, events, t_traffic_ns):
     n = int(sc["topology"]["mns"])
     rate = float(sc["traffic"]["udp_rate"])
@@ -118,13 +136,16 @@ def analyze_run(rundir, sc, events, t_traffic_ns):
     res["registration_latency_ms"] = {
         "count": len(lat), "median": _median(lat),
         "min": min(lat) if lat else None, "max": max(lat) if lat else None}
-    moves = [e for e in events if e["kind"] == "attach"]
+    # A handover starts when the MN loses its access link.
+    moves = [e for e in events if e["kind"] == "detach"]
     for direction in ("down", "up"):
         per_mn = []
         for i in range(1, n + 1):
-            log = os.path.join(rundir, "udp-%s-mn%d.csv" % (direction, i))
-            mn_events = [e for e in moves if e.get("mn") == i]
-            s = flows.summarize_run(log, rate, mn_events, t_traffic_ns)
+            base = os.path.join(rundir, "udp-%s-mn%d" % (direction, i))
+            mn_events = [{"t_ns": e["t_ns"], "name": "%s->" % e.get("mag")}
+                         for e in moves if e.get("mn") == i]
+            s = udp_summary(base + ".csv", rate, mn_events,
+                            base + "-send.csv")
             s["mn"] = i
             per_mn.append(s)
         res["udp"][direction] = per_mn

@@ -189,6 +189,7 @@ def run(sc, args):
     offsets = log_offsets(tb)
     procs = Procs()
     t_start = time.monotonic_ns()
+    t_traffic = t_start
     try:
         # Start from MAG1 with every MN registered.
         for i in range(1, n + 1):
@@ -229,16 +230,14 @@ def run(sc, args):
         for i in range(1, n + 1):
             common = ["-r", str(tr["udp_rate"]), "-t", "%.3f" % duration,
                       "-s", str(tr["udp_size"]), "-f", str(i)]
-            senders.append(procs.start(
-                "send", tb.ns("cn"),
-                [UDPFLOW, "send", "-d", tb.mn_addr(i), "-p",
-                 str(DOWN_PORT + i)] + common,
-                out=os.path.join(rundir, "udp-down-mn%d-send.json" % i)))
-            senders.append(procs.start(
-                "send", tb.ns("mn%d" % i),
-                [UDPFLOW, "send", "-d", pmiptb.CN_ADDR, "-p",
-                 str(UP_PORT + i)] + common,
-                out=os.path.join(rundir, "udp-up-mn%d-send.json" % i)))
+            for d, node, dst, port in (
+                    ("down", "cn", tb.mn_addr(i), DOWN_PORT + i),
+                    ("up", "mn%d" % i, pmiptb.CN_ADDR, UP_PORT + i)):
+                base = os.path.join(rundir, "udp-%s-mn%d-send" % (d, i))
+                senders.append(procs.start(
+                    "send", tb.ns(node),
+                    [UDPFLOW, "send", "-d", dst, "-p", str(port), "-o",
+                     base + ".csv"] + common, out=base + ".json"))
         if tr["tcp"]:
             iperf = procs.start(
                 "iperf3-c", tb.ns("cn"),
@@ -276,7 +275,10 @@ def run(sc, args):
     finally:
         procs.stop_all()
         copy_logs(tb, offsets, rundir)
-        events = [e for e in tb.state["events"] if e["t_ns"] >= t_start]
+        # Handovers of the measurement: those after traffic started
+        # (not the move that put every MN at MAG1 first).
+        events = [e for e in tb.state["events"]
+                  if e["t_ns"] >= max(t_start, t_traffic)]
         with open(os.path.join(rundir, "events.json"), "w") as f:
             json.dump(events, f, indent=1)
         with open(os.path.join(rundir, "scenario.json"), "w") as f:

@@ -164,14 +164,23 @@ class Testbed:
         self.ip(name, "link", "set", "lo", "up")
 
     def _veth(self, ns_a, a, ns_b, b, mtu=None):
-        run(["ip", "link", "add", a, "netns", self.ns(ns_a), "type", "veth",
-             "peer", "name", b, "netns", self.ns(ns_b)])
+        # Distinct interface indexes at the two ends.  The kernel treats
+        # a link change as urgent only when a device's index differs
+        # from its peer's (linkwatch_urgent_event); two fresh namespaces
+        # would otherwise give both ends index 2, and carrier-up would
+        # then wait up to a second in linkwatch's rate limit, with the
+        # bridge port dropping frames meanwhile.
+        self._index += 2
+        run(["ip", "link", "add", a, "netns", self.ns(ns_a), "index",
+             str(self._index), "type", "veth", "peer", "name", b, "netns",
+             self.ns(ns_b), "index", str(self._index + 1)])
         if mtu:
             self.ip(ns_a, "link", "set", a, "mtu", str(mtu))
             self.ip(ns_b, "link", "set", b, "mtu", str(mtu))
 
     def build(self):
         n = int(self.p["mns"])
+        self._index = 1000
         os.makedirs(self.dir, exist_ok=True)
         for node in ["lma", "mag1", "mag2", "cn", "air"] + \
                 ["mn%d" % i for i in range(1, n + 1)]:
@@ -192,7 +201,7 @@ class Testbed:
         self.ip("lma", "link", "set", "cn0", "up")
         # Core bridge in the LMA namespace.
         self.ip("lma", "link", "add", "core0", "type", "bridge",
-                "stp_state", "0", "forward_delay", "0")
+                "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0")
         self.ip("lma", "addr", "add", LMA_ADDR + "/64", "dev", "core0",
                 "nodad")
         self.ip("lma", "link", "set", "core0", "up")
@@ -209,7 +218,8 @@ class Testbed:
             mn = "mn%d" % i
             self._veth(mn, "mn0", "air", "mn%d" % i, mtu=ACCESS_MTU)
             self.ip("air", "link", "add", "b%d" % i, "type", "bridge",
-                    "stp_state", "0", "forward_delay", "0")
+                    "stp_state", "0", "forward_delay", "0",
+                    "mcast_snooping", "0")
             self.ip("air", "link", "set", "b%d" % i, "up")
             self.ip("air", "link", "set", "mn%d" % i, "master", "b%d" % i)
             self.ip(mn, "link", "set", "mn0", "address", mn_mac(i))
@@ -322,9 +332,12 @@ class Testbed:
     def attach(self, i, mag):
         j = int(mag[-1])
         port = "m%da%d" % (j, i)
+        # The MN's side first: by the time the MAG sees carrier and
+        # answers with an RA and a neighbour solicitation, the link is
+        # up at both ends (association completes on both at once).
+        self.ip("air", "link", "set", "mn%d" % i, "up")
         self.ip("air", "link", "set", port, "master", "b%d" % i)
         self.ip("air", "link", "set", port, "up")
-        self.ip("air", "link", "set", "mn%d" % i, "up")
         self.state["attached"][str(i)] = mag
         self.event("attach", mn=i, mag=mag)
         self.save()
