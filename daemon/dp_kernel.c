@@ -51,6 +51,7 @@
 #include "conf.h"
 #include "dp.h"
 #include "log.h"
+#include "neigh.h"
 
 #define DPK_PROTO 213	      /* rtnetlink protocol of our routes, rules */
 #define DPK_TABLE_DECAP 21300 /* seg6: End.DX6 route of our address */
@@ -1027,6 +1028,8 @@ dpk_mag_mn_add(struct dp *dp, const struct dp_mn *mn)
 			return err;
 		}
 	}
+	/* Stale INCOMPLETE entries would hold the downlink for a second. */
+	(void)neigh_flush_dev(mn->access_ifindex);
 	return 0;
 }
 

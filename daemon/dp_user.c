@@ -46,6 +46,7 @@
 #include "dp_user.h"
 #include "ev.h"
 #include "log.h"
+#include "neigh.h"
 
 #define DPU_ADDR_GEN_NONE 1 /* IN6_ADDR_GEN_MODE_NONE */
 #define DPU_BUFSZ 65536
@@ -1019,6 +1020,8 @@ dpu_mag_mn_add(struct dp *dp, const struct dp_mn *mn)
 			goto fail;
 		}
 	}
+	/* Stale INCOMPLETE entries would hold the downlink for a second. */
+	(void)neigh_flush_dev(mn->access_ifindex);
 	return 0;
 fail:
 	dpu_mag_mn_del(dp, mn);

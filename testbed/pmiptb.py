@@ -324,12 +324,15 @@ class Testbed:
         return rc
 
     # -- the access-link model -----------------------------------------
-    def event(self, kind, **kw):
-        ev = dict(kind=kind, t_ns=time.monotonic_ns(), **kw)
+    def event(self, kind, t_ns=None, **kw):
+        # Both clocks: monotonic for the flow logs, wall clock for pcaps.
+        ev = dict(kind=kind, t_ns=t_ns or time.monotonic_ns(),
+                  t_real_ns=time.time_ns(), **kw)
         self.state["events"].append(ev)
         return ev
 
     def attach(self, i, mag):
+        t = time.monotonic_ns()
         j = int(mag[-1])
         port = "m%da%d" % (j, i)
         # The MN's side first: by the time the MAG sees carrier and
@@ -339,10 +342,11 @@ class Testbed:
         self.ip("air", "link", "set", port, "master", "b%d" % i)
         self.ip("air", "link", "set", port, "up")
         self.state["attached"][str(i)] = mag
-        self.event("attach", mn=i, mag=mag)
+        self.event("attach", t_ns=t, mn=i, mag=mag)
         self.save()
 
     def detach(self, i):
+        t = time.monotonic_ns()
         mag = self.state["attached"].get(str(i))
         self.ip("air", "link", "set", "mn%d" % i, "down")
         if mag:
@@ -350,7 +354,7 @@ class Testbed:
             self.ip("air", "link", "set", port, "down")
             self.ip("air", "link", "set", port, "nomaster")
         self.state["attached"].pop(str(i), None)
-        self.event("detach", mn=i, mag=mag)
+        self.event("detach", t_ns=t, mn=i, mag=mag)
         self.save()
 
     def move(self, i, mag, gap_ms=0):
