@@ -329,7 +329,10 @@ def handover_interruption(events, log, send_log=None, rate=None,
     for i, ev in enumerate(evs):
         t = ev["t_ns"]
         t_next = evs[i + 1]["t_ns"] if i + 1 < len(evs) else math.inf
-        horizon = min(t_next, t + window_ms * 1e6)
+        # A gap that opens just before the next event (its last packet
+        # left within K intervals of it) belongs to that event.
+        margin = k * interval if interval else 0
+        horizon = min(t_next - margin, t + window_ms * 1e6)
         near = [g for g in all_gaps
                 if g["end_ns"] > t and g["start_ns"] < horizon]
         gap = max(near, key=lambda g: g["end_ns"] - g["start_ns"],

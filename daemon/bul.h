@@ -57,6 +57,7 @@ struct bul {
 	struct in6_addr lma;	  /* where PBUs go */
 	uint8_t att;		  /* access technology type */
 	uint8_t hi;		  /* HI of the outstanding PBU */
+	unsigned initial_ras;	  /* quick RAs still to send (mag.c) */
 	unsigned n_hnp;		  /* assigned home network prefixes */
 	struct mh_prefix hnp[MH_MAX_HNP];
 

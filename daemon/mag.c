@@ -505,6 +505,28 @@ mag_rtx_cb(struct ev *ev, void *arg)
 	mag_send_pbu(m, b, 1);
 }
 
+/*
+ * After a registration the MAG repeats its RA MAG_INITIAL_RAS times at
+ * MAG_INITIAL_RA_MS intervals before settling to ra_interval_ms, in the
+ * spirit of RFC 4861 section 6.2.4 (initial advertisements come faster):
+ * the first RA goes out the moment the access link is up, and an access
+ * point that has just associated the MN may not forward it yet.
+ */
+#define MAG_INITIAL_RAS 2
+#define MAG_INITIAL_RA_MS 50
+
+static void
+mag_ra_schedule(struct mag *m, struct bul *b)
+{
+	if (b->initial_ras > 0) {
+		b->initial_ras--;
+		ev_timer_after(m->ev, &b->ra_timer, EV_MS(MAG_INITIAL_RA_MS));
+	} else if (m->conf->ra_interval_ms) {
+		ev_timer_after(m->ev, &b->ra_timer,
+			       EV_MS(m->conf->ra_interval_ms));
+	}
+}
+
 static void
 mag_ra_cb(struct ev *ev, void *arg)
 {
@@ -514,9 +536,7 @@ mag_ra_cb(struct ev *ev, void *arg)
 	if (b->state != BUL_REGISTERED && b->state != BUL_REFRESHING)
 		return;
 	mag_send_ra(m, b);
-	if (m->conf->ra_interval_ms)
-		ev_timer_after(m->ev, &b->ra_timer,
-			       EV_MS(m->conf->ra_interval_ms));
+	mag_ra_schedule(m, b);
 }
 
 static void
@@ -704,9 +724,8 @@ mag_accept(struct mag *m, struct bul *b, const struct mh_msg *msg,
 	} else {
 		tstat_add(&m->t_pba_ra_ref, sent - t_rx);
 	}
-	if (m->conf->ra_interval_ms)
-		ev_timer_after(m->ev, &b->ra_timer,
-			       EV_MS(m->conf->ra_interval_ms));
+	b->initial_ras = was == BUL_REGISTERING ? MAG_INITIAL_RAS : 0;
+	mag_ra_schedule(m, b);
 	/* Refresh at MAG_REFRESH_PCT of the granted lifetime. */
 	ev_timer_at(m->ev, &b->life_timer,
 		    now + EV_S(lifetime) / 100 * MAG_REFRESH_PCT);

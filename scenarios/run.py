@@ -273,6 +273,7 @@ def run(sc, args):
             procs.stop(p, signal.SIGTERM)
         snapshot(tb, rundir, "after")
     finally:
+        tb.close_shells()
         procs.stop_all()
         copy_logs(tb, offsets, rundir)
         # Handovers of the measurement: those after traffic started

@@ -113,6 +113,7 @@ class Testbed:
             TOP, "build", "pmipctl"))
         self.state = {"params": self.p, "namespaces": [], "pids": {},
                       "attached": {}, "events": []}
+        self._shells = {}
 
     # -- naming ---------------------------------------------------------
     def ns(self, name):
@@ -120,6 +121,38 @@ class Testbed:
 
     def ip(self, ns, *args, check=True):
         return run(["ip", "-n", self.ns(ns)] + list(args), check=check)
+
+    def ip_fast(self, ns, cmds):
+        """Run ip commands through a long-lived "ip -batch" process of
+        the namespace: no fork and exec per command, so a link goes down
+        or up within a few microseconds of the moment we record.  Errors
+        are not reported back; use ip()/ip_batch() where they matter."""
+        sh = self._shells.get(ns)
+        if sh is None or sh.poll() is not None:
+            sh = subprocess.Popen(["ip", "-n", self.ns(ns), "-force",
+                                   "-batch", "-"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, text=True)
+            self._shells[ns] = sh
+        sh.stdin.write("\n".join(cmds) + "\n")
+        sh.stdin.flush()
+
+    def close_shells(self):
+        for sh in self._shells.values():
+            try:
+                sh.stdin.close()
+                sh.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                sh.kill()
+        self._shells = {}
+
+    def ip_batch(self, ns, cmds):
+        r = subprocess.run(["ip", "-n", self.ns(ns), "-batch", "-"],
+                           input="\n".join(cmds) + "\n", text=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           timeout=30)
+        if r.returncode != 0:
+            raise TestbedError("ip -batch in %s: %s" % (ns, r.stderr.strip()))
 
     def sysctl(self, ns, *kv):
         for x in kv:
@@ -324,37 +357,44 @@ class Testbed:
         return rc
 
     # -- the access-link model -----------------------------------------
-    def event(self, kind, t_ns=None, **kw):
+    @staticmethod
+    def now():
         # Both clocks: monotonic for the flow logs, wall clock for pcaps.
-        ev = dict(kind=kind, t_ns=t_ns or time.monotonic_ns(),
-                  t_real_ns=time.time_ns(), **kw)
+        return time.monotonic_ns(), time.time_ns()
+
+    def event(self, kind, t=None, **kw):
+        t = t or self.now()
+        ev = dict(kind=kind, t_ns=t[0], t_real_ns=t[1], **kw)
         self.state["events"].append(ev)
         return ev
 
     def attach(self, i, mag):
-        t = time.monotonic_ns()
         j = int(mag[-1])
         port = "m%da%d" % (j, i)
         # The MN's side first: by the time the MAG sees carrier and
         # answers with an RA and a neighbour solicitation, the link is
-        # up at both ends (association completes on both at once).
-        self.ip("air", "link", "set", "mn%d" % i, "up")
-        self.ip("air", "link", "set", port, "master", "b%d" % i)
-        self.ip("air", "link", "set", port, "up")
+        # up at both ends (association completes on both at once).  The
+        # link is up from the last command on: that is the event's time.
+        self.ip_fast("air", ["link set mn%d up" % i,
+                             "link set %s master b%d" % (port, i)])
+        t = self.now()
+        self.ip_fast("air", ["link set %s up" % port])
         self.state["attached"][str(i)] = mag
-        self.event("attach", t_ns=t, mn=i, mag=mag)
+        self.event("attach", t, mn=i, mag=mag)
         self.save()
 
     def detach(self, i):
-        t = time.monotonic_ns()
+        t = self.now()   # the first command takes the link down
         mag = self.state["attached"].get(str(i))
-        self.ip("air", "link", "set", "mn%d" % i, "down")
+        cmds = ["link set mn%d down" % i]
         if mag:
             port = "m%sa%d" % (mag[-1], i)
-            self.ip("air", "link", "set", port, "down")
-            self.ip("air", "link", "set", port, "nomaster")
+            cmds += ["link set %s down" % port,
+                     "link set %s nomaster" % port]
+        # Both ends lose the link within microseconds of t.
+        self.ip_fast("air", cmds)
         self.state["attached"].pop(str(i), None)
-        self.event("detach", t_ns=t, mn=i, mag=mag)
+        self.event("detach", t, mn=i, mag=mag)
         self.save()
 
     def move(self, i, mag, gap_ms=0):
@@ -395,6 +435,7 @@ class Testbed:
             raise
 
     def down(self):
+        self.close_shells()
         for node in list(self.state.get("pids", {})):
             try:
                 self.stop_daemon(node)

@@ -56,6 +56,7 @@ def cmd_status(a):
 def cmd_move(a):
     tb = pmiptb.Testbed.load(a.prefix)
     tb.move(a.mn, a.mag, a.gap)
+    tb.close_shells()
 
 
 def main():

@@ -366,12 +366,18 @@ test_pba_accepted_sends_ra(void **state)
 	assert_int_equal(f->mag.stats.pba_accepted, 1);
 	assert_int_equal(f->mag.t_pba_ra_reg.count, 1);
 	assert_int_equal(f->mag.t_reg_total.count, 1);
-	/* No retransmission once answered. */
+	/* No retransmission once answered; the RA is repeated twice at
+	 * 50 ms (initial advertisements), then only every ra_interval. */
 	run_ms(f, 60);
 	assert_int_equal(f->n_mh, 1);
+	assert_int_equal(f->n_nd, 2);
+	run_ms(f, 60);
+	assert_int_equal(f->n_nd, 3);
+	run_ms(f, 60);
+	assert_int_equal(f->n_nd, 3);
 	/* An RS now is answered with an RA at once. */
 	rs_from(f, MN1_MAC, MN_LL, 255);
-	assert_int_equal(f->n_nd, 2);
+	assert_int_equal(f->n_nd, 4);
 	assert_int_equal(f->n_mh, 1);
 }
 
