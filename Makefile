@@ -118,7 +118,7 @@ unit-test: $(TESTS) $(BUILD)/san/pmipd $(BUILD)/san/pmipctl
 integration-test: $(BUILD)/san/pmipd $(BUILD)/san/pmipctl $(BUILD)/pmipd $(BUILD)/pmipctl
 	$(Q)if [ -d tests ] && ls tests/test_*.py >/dev/null 2>&1; then \
 	  PMIPD=$(CURDIR)/$(BUILD)/san/pmipd PMIPCTL=$(CURDIR)/$(BUILD)/san/pmipctl \
-	  $(PYTHON) -m pytest -q -ra tests; \
+	  $(PYTHON) -m pytest -q -ra tests analysis; \
 	else echo "no integration tests yet"; fi
 
 test: unit-test integration-test
