@@ -268,7 +268,9 @@ def run(sc, args):
         time.sleep(0.5)   # in-flight packets
         for _, _, p in recv:
             procs.stop(p, signal.SIGTERM)
-        time.sleep(0.2)
+        # tcpdump hands packets over in blocks with a 1 s timeout: give
+        # the last block time to arrive before stopping it.
+        time.sleep(1.2)
         for p in tcpdumps:
             procs.stop(p, signal.SIGTERM)
         snapshot(tb, rundir, "after")

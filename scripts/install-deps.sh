@@ -9,7 +9,7 @@ PKGS=(
 	build-essential clang pkg-config libclang-rt-14-dev
 	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libconfig-dev libcmocka-dev
 	libnetfilter-queue-dev
-	iproute2 iputils-ping iptables iperf3 tcpdump tshark
+	iproute2 iputils-ping iptables iperf3 tcpdump tshark faketime
 	python3-pytest python3-scapy python3-matplotlib
 )
 

@@ -321,8 +321,9 @@ class Testbed:
     def start_daemon(self, node):
         conf = os.path.join(self.dir, node + ".conf")
         log = open(os.path.join(self.dir, node + ".log"), "ab")
-        p = subprocess.Popen(["ip", "netns", "exec", self.ns(node),
-                              self.pmipd, "-c", conf, "-s", self.sock(node)],
+        wrap = list(getattr(self, "_wrap", {}).get(node, []))
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns(node)] + wrap +
+                             [self.pmipd, "-c", conf, "-s", self.sock(node)],
                              stdout=log, stderr=subprocess.STDOUT,
                              start_new_session=True)
         log.close()
@@ -346,6 +347,18 @@ class Testbed:
                     " ".join(args), node, r.stderr.strip()))
             return None
         return json.loads(r.stdout) if json_out else r.stdout
+
+    def conf_path(self, node):
+        return os.path.join(self.dir, node + ".conf")
+
+    def edit_conf(self, node, old, new):
+        path = self.conf_path(node)
+        with open(path) as f:
+            txt = f.read()
+        if old not in txt:
+            raise TestbedError("%s: %r not found" % (path, old))
+        with open(path, "w") as f:
+            f.write(txt.replace(old, new))
 
     def stop_daemon(self, node, sig=signal.SIGTERM, timeout=10):
         pid = self.state["pids"].get(node)
@@ -413,7 +426,12 @@ class Testbed:
         return self.mn_addr(i) in out and "tentative" not in out
 
     # -- whole testbed --------------------------------------------------
-    def up(self, attach=True, timeout=20):
+    def up(self, attach=True, timeout=20, configure=None, wrap=None):
+        """Build, configure, start, attach.  configure(tb), if given,
+        runs after the configuration files are written and before the
+        daemons start (tests edit them there); wrap maps a node name to
+        a command prefix for its pmipd (e.g. faketime)."""
+        self._wrap = wrap or {}
         if os.path.exists(os.path.join(self.dir, "state.json")):
             raise TestbedError("a testbed with prefix %s is up; run "
                                "'make testbed-down' first" % self.prefix)
@@ -421,6 +439,8 @@ class Testbed:
         try:
             self.build()
             self.write_configs()
+            if configure:
+                configure(self)
             for node in ("lma", "mag1", "mag2"):
                 self.start_daemon(node)
             if attach:
