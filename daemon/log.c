@@ -13,10 +13,10 @@ static enum log_level log_lvl = LOG_LVL_INFO;
 static const char *log_ident = "pmipd";
 
 static const char *const level_names[] = {
-	[LOG_LVL_ERR] = "error",
-	[LOG_LVL_WARN] = "warning",
-	[LOG_LVL_INFO] = "info",
-	[LOG_LVL_DEBUG] = "debug",
+    [LOG_LVL_ERR] = "error",
+    [LOG_LVL_WARN] = "warning",
+    [LOG_LVL_INFO] = "info",
+    [LOG_LVL_DEBUG] = "debug",
 };
 
 void
@@ -83,12 +83,12 @@ vlog(enum log_level lvl, int errnum, const char *fmt, va_list ap)
 	gmtime_r(&ts.tv_sec, &tm);
 	if (errnum)
 		fprintf(stderr, "%02d:%02d:%02d.%06ld %s[%s]: %s: %s\n",
-		        tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000,
-		        log_ident, level_names[lvl], msg, strerror(errnum));
+			tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000,
+			log_ident, level_names[lvl], msg, strerror(errnum));
 	else
-		fprintf(stderr, "%02d:%02d:%02d.%06ld %s[%s]: %s\n",
-		        tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000,
-		        log_ident, level_names[lvl], msg);
+		fprintf(stderr, "%02d:%02d:%02d.%06ld %s[%s]: %s\n", tm.tm_hour,
+			tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000, log_ident,
+			level_names[lvl], msg);
 }
 
 void

@@ -81,18 +81,18 @@ test_checksum_rfc1071_example(void **state)
 	/* RFC 1071 section 3 example: sum 0xddf2, checksum ~0xddf2. */
 	const uint8_t b[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
 	assert_int_equal(csum_fold(csum_add(0, b, sizeof(b))),
-	                 (uint16_t)~0xddf2);
+			 (uint16_t)~0xddf2);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_values),
-		cmocka_unit_test(test_truncated_read_every_length),
-		cmocka_unit_test(test_sub_cursor),
-		cmocka_unit_test(test_write),
-		cmocka_unit_test(test_checksum_rfc1071_example),
+	    cmocka_unit_test(test_read_values),
+	    cmocka_unit_test(test_truncated_read_every_length),
+	    cmocka_unit_test(test_sub_cursor),
+	    cmocka_unit_test(test_write),
+	    cmocka_unit_test(test_checksum_rfc1071_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
