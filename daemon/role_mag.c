@@ -77,8 +77,8 @@ role_mag_start(struct pmipd *d)
 	d->dp_name = r->dp.ops->name;
 	if ((err = mag_start_io(&r->mag)) < 0)
 		goto fail;
-	if ((err = ctl_register("bul", "binding update list (MAG)", role_mag_cmd_bul,
-				r)) < 0 ||
+	if ((err = ctl_register("bul", "binding update list (MAG)",
+				role_mag_cmd_bul, r)) < 0 ||
 	    (err =
 		 ctl_register("stats", "counters and per-step processing times",
 			      role_mag_cmd_stats, r)) < 0)
