@@ -122,7 +122,7 @@ class Testbed:
     def ip(self, ns, *args, check=True):
         return run(["ip", "-n", self.ns(ns)] + list(args), check=check)
 
-    def ip_fast(self, ns, cmds):
+    def ip_fast(self, ns, cmds, sync=False):
         """Run ip commands through a long-lived "ip -batch" process of
         the namespace: no fork and exec per command, so a link goes down
         or up within a few microseconds of the moment we record.  Errors
@@ -131,11 +131,21 @@ class Testbed:
         if sh is None or sh.poll() is not None:
             sh = subprocess.Popen(["ip", "-n", self.ns(ns), "-force",
                                    "-batch", "-"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, text=True)
             self._shells[ns] = sh
+        if sync:
+            # A command with output, to learn when all before it ran.
+            cmds = list(cmds) + ["link show dev lo"]
         sh.stdin.write("\n".join(cmds) + "\n")
         sh.stdin.flush()
+        if sync:
+            while True:
+                line = sh.stdout.readline()
+                if not line:
+                    raise TestbedError("ip -batch in %s ended" % ns)
+                if "link/loopback" in line:
+                    break
 
     def close_shells(self):
         for sh in self._shells.values():
@@ -389,7 +399,8 @@ class Testbed:
         # up at both ends (association completes on both at once).  The
         # link is up from the last command on: that is the event's time.
         self.ip_fast("air", ["link set mn%d up" % i,
-                             "link set %s master b%d" % (port, i)])
+                             "link set %s master b%d" % (port, i)],
+                     sync=True)
         t = self.now()
         self.ip_fast("air", ["link set %s up" % port])
         self.state["attached"][str(i)] = mag
@@ -397,6 +408,7 @@ class Testbed:
         self.save()
 
     def detach(self, i):
+        self.ip_fast("air", [], sync=True)   # the shell is up and idle
         t = self.now()   # the first command takes the link down
         mag = self.state["attached"].get(str(i))
         cmds = ["link set mn%d down" % i]
