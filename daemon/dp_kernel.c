@@ -392,23 +392,57 @@ dpk_ip6tnl_add(struct dp *dp, const char *name, const struct in6_addr *peer,
 	rtnl_link_ip6_tnl_set_flags(link, IP6_TNL_F_IGN_ENCAP_LIMIT);
 	rtnl_link_set_mtu(link,
 			  dp->conf->mtu ? dp->conf->mtu : 1500 - DPK_OUTER_HDR);
-	/* No link-local address, hence no MLD reports into the tunnel. */
-	rtnl_link_inet6_set_addr_gen_mode(link, IN6_ADDR_GEN_MODE_NONE);
-	rtnl_link_set_flags(link, IFF_UP);
+	/*
+	 * Created down and without IFLA_AF_SPEC: Linux (6.1 at least)
+	 * refuses an inet6 addr_gen_mode in a create request with
+	 * EAFNOSUPPORT, as "ip link add ... addrgenmode none" shows.
+	 */
 	if (rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg) <
 	    0)
 		goto out;
 	if ((err = dpk_talk(k->rt, msg, NULL, NULL)) < 0)
 		goto out;
-	if (ifindex) {
-		if (rtnl_link_get_kernel(k->rt, 0, name, &got) < 0 ||
-		    (*ifindex = rtnl_link_get_ifindex(got)) <= 0)
-			err = -ENODEV;
-		if (got)
-			rtnl_link_put(got);
+	if (rtnl_link_get_kernel(k->rt, 0, name, &got) < 0) {
+		err = -ENODEV;
+		goto out;
 	}
-out:
+	/* No link-local address, hence no MLD reports into the tunnel;
+	 * set before the device goes up, when addrconf would add one. */
 	rtnl_link_put(link);
+	if ((link = rtnl_link_alloc()) == NULL) {
+		err = -ENOMEM;
+		goto del;
+	}
+	rtnl_link_inet6_set_addr_gen_mode(link, IN6_ADDR_GEN_MODE_NONE);
+	if (rtnl_link_build_change_request(got, link, 0, &msg) < 0) {
+		err = -ENOMEM;
+		goto del;
+	}
+	if ((err = dpk_talk(k->rt, msg, NULL, NULL)) < 0)
+		goto del;
+	/* Up in a request of its own: the kernel applies the flags of a
+	 * request before its IFLA_AF_SPEC. */
+	rtnl_link_put(link);
+	if ((link = rtnl_link_alloc()) == NULL) {
+		err = -ENOMEM;
+		goto del;
+	}
+	rtnl_link_set_flags(link, IFF_UP);
+	if (rtnl_link_build_change_request(got, link, 0, &msg) < 0) {
+		err = -ENOMEM;
+		goto del;
+	}
+	if ((err = dpk_talk(k->rt, msg, NULL, NULL)) < 0)
+		goto del;
+	if (ifindex && (*ifindex = rtnl_link_get_ifindex(got)) <= 0)
+		err = -ENODEV;
+del:
+	if (err < 0)
+		dpk_link_del(k, got, "ip6tnl setup");
+	rtnl_link_put(got);
+out:
+	if (link)
+		rtnl_link_put(link);
 	return err;
 }
 
