@@ -3,7 +3,9 @@
 # pmipd: Proxy Mobile IPv6 (RFC 5213) daemon and its namespace testbed.
 #
 #   make                 build build/pmipd and build/pmipctl
-#   make test            unit tests (ASan+UBSan) and integration tests
+#   make test            unit tests (ASan+UBSan), integration tests, test-qemu
+#   make test-qemu       the ip6tnl data plane under qemu (stock Debian kernel)
+#   make bench-dataplane data plane throughput and latency (root, testbed)
 #   make fuzz            run every libFuzzer target (FUZZ_SECONDS each, clang)
 #   make check-format    clang-format --dry-run over every C file
 #
@@ -121,7 +123,14 @@ integration-test: $(BUILD)/san/pmipd $(BUILD)/san/pmipctl $(BUILD)/pmipd $(BUILD
 	  $(PYTHON) -m pytest -q -ra tests analysis; \
 	else echo "no integration tests yet"; fi
 
-test: unit-test integration-test
+test: unit-test integration-test test-qemu
+
+# The kernel data plane's ip6tnl path: LMA and MAG in a qemu guest with a
+# stock Debian kernel (ours lacks ip6_tunnel).  ~1 min under TCG; prints
+# SKIP without qemu-system-x86 or busybox-static.  No root needed.
+.PHONY: test-qemu
+test-qemu: $(BUILD)/pmipd
+	$(Q)PMIPD=$(CURDIR)/$(BUILD)/pmipd tests/qemu/run-ip6tnl.sh
 
 # libFuzzer targets (clang only).
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
@@ -149,7 +158,7 @@ fuzz: $(FUZZERS)
 
 # The testbed (root): make testbed && make handover [SCENARIO=name]
 SCENARIO ?= basic
-.PHONY: deps testbed testbed-down handover
+.PHONY: deps testbed testbed-down handover bench-dataplane
 deps:
 	$(Q)./scripts/install-deps.sh
 
@@ -163,6 +172,11 @@ testbed-down:
 handover: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON) scenarios/run.py scenarios/$(SCENARIO).toml
+
+# Kernel and user backends against plain forwarding (docs/benchmarks.md).
+bench-dataplane: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON) testbed/bench_dataplane.py $(BENCH_ARGS)
 
 C_FILES = $(wildcard daemon/*.c daemon/*.h daemon/tests/*.c daemon/fuzz/*.c)
 check-format:

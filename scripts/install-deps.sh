@@ -11,6 +11,7 @@ PKGS=(
 	libnetfilter-queue-dev
 	iproute2 iputils-ping iptables iperf3 tcpdump tshark faketime
 	python3-pytest python3-scapy python3-matplotlib
+	qemu-system-x86 busybox-static
 )
 
 missing=()
