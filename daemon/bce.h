@@ -45,7 +45,12 @@ struct bce {
 	ev_time_t expires;    /* lifetime end (ACTIVE) or delete time (DEREG) */
 	unsigned n_reg;	      /* accepted registrations incl. refreshes */
 	unsigned n_handover;  /* serving MAG changes */
-	int dp_installed;     /* routes into the tunnel are in place */
+	int dp_installed;     /* tunnel reference held; routes into the
+				 tunnel in place unless route_pending */
+	int dp_held;	      /* prefixes routed to the hold point
+				 (handover buffering) */
+	int route_pending;    /* dp_installed, but the prefixes stay held
+				 until the buffer has drained */
 	struct ev_timer timer; /* expiry or MinDelayBeforeBCEDelete */
 	void *owner;	       /* the struct lma */
 

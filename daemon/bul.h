@@ -85,6 +85,7 @@ struct bul {
 	unsigned n_ra;	      /* RAs sent */
 	int dp_installed;     /* dp_mag_mn_add done */
 	int tunnel_ref;	      /* dp_tunnel_get done */
+	int dp_returning;     /* dp_mag_mn_return done (left, DEREG) */
 
 	/* detachment probes (NUD / DAD-style) */
 	unsigned probes_missed;

@@ -44,11 +44,13 @@ static const struct conf_key conf_top_keys[] = {
     {"dataplane", ROLES_ALL},
     {"rfc5213", ROLES_ALL},
     {"buffering", ROLE_BIT(ROLE_LMA)},
+    {"buffer", ROLE_BIT(ROLE_LMA)},
     {"mags", ROLE_BIT(ROLE_LMA)},
     {"lma", ROLE_BIT(ROLE_MAG)},
     {"mtu", ROLE_BIT(ROLE_MAG)},
     {"ra_interval_ms", ROLE_BIT(ROLE_MAG)},
     {"detach", ROLE_BIT(ROLE_MAG)},
+    {"return_to_lma", ROLE_BIT(ROLE_MAG)},
     {"access", ROLE_BIT(ROLE_MAG)},
     {"mobile_nodes", ROLES_ALL},
     {NULL, 0},
@@ -77,6 +79,17 @@ static const struct conf_key conf_rfc_keys[] = {
     {"FixedMAGLinkLayerAddressOnAllAccessLinks", ROLES_ALL},
     {"InitialBindackTimeoutFirstReg", ROLES_ALL},
     {"MaxBindackTimeout", ROLES_ALL},
+    {NULL, 0},
+};
+
+/* The LMA's handover buffer (hbuf.h). */
+static const struct conf_key conf_buf_keys[] = {
+    {"max_packets", ROLES_ALL},
+    {"max_bytes", ROLES_ALL},
+    {"max_age_ms", ROLES_ALL},
+    {"global_max_bytes", ROLES_ALL},
+    {"release_factor", ROLES_ALL},
+    {"release_delay_ms", ROLES_ALL},
     {NULL, 0},
 };
 
@@ -233,6 +246,13 @@ conf_defaults(struct conf *c)
 	c->ra_interval_ms = CONF_DEF_RA_INTERVAL_MS;
 	c->detach_methods = CONF_DEF_DETACH;
 	c->buffering = 0;
+	c->buffer.max_packets = CONF_DEF_BUF_MAX_PACKETS;
+	c->buffer.max_bytes = CONF_DEF_BUF_MAX_BYTES;
+	c->buffer.max_age_ms = CONF_DEF_BUF_MAX_AGE_MS;
+	c->buffer.global_max_bytes = CONF_DEF_BUF_GLOBAL_MAX_BYTES;
+	c->buffer.release_factor = CONF_DEF_BUF_RELEASE_FACTOR;
+	c->buffer.release_delay_ms = CONF_DEF_BUF_RELEASE_DELAY_MS;
+	c->return_to_lma = 0;
 }
 
 void
@@ -682,6 +702,65 @@ conf_read_dataplane(struct conf_ctx *x, const config_setting_t *root)
 	if (conf_get_int(x, g, "tunnel_linger_ms", 0, 600000, "ms",
 			 &c->tunnel_linger_ms) < 0)
 		return -EINVAL;
+	return 0;
+}
+
+/* A number (integer or float) in [lo, hi]. */
+static int
+conf_get_float(struct conf_ctx *x, const config_setting_t *grp,
+	       const char *name, double lo, double hi, double *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+	double v;
+
+	if (s == NULL)
+		return 0;
+	int t = config_setting_type(s);
+	if (t == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else
+		return conf_err(x, s, "'%s' must be a number", name);
+	if (!(v >= lo && v <= hi))
+		return conf_err(x, s, "'%s' is %g, must be %g to %g", name, v,
+				lo, hi);
+	*out = v;
+	return 1;
+}
+
+/* buffer = { max_packets = ..; ... }; the LMA's handover buffer. */
+static int
+conf_read_buffer(struct conf_ctx *x, const config_setting_t *root)
+{
+	struct conf *c = x->c;
+	const config_setting_t *g = NULL;
+	int r;
+
+	if ((r = conf_get_group(x, root, "buffer", &g)) <= 0)
+		return r;
+	if (conf_check_keys(x, g, conf_buf_keys, "buffer", c->role) < 0)
+		return -EINVAL;
+	/* The release must outpace arrivals (factor > 1), or the queue
+	 * would never drain while traffic goes on. */
+	if (conf_get_int(x, g, "max_packets", 1, 65536, "packets",
+			 &c->buffer.max_packets) < 0 ||
+	    conf_get_int(x, g, "max_bytes", 2048, 1073741824, "bytes",
+			 &c->buffer.max_bytes) < 0 ||
+	    conf_get_int(x, g, "max_age_ms", 1, 3600000, "ms",
+			 &c->buffer.max_age_ms) < 0 ||
+	    conf_get_int(x, g, "global_max_bytes", 2048, 4294967295LL, "bytes",
+			 &c->buffer.global_max_bytes) < 0 ||
+	    conf_get_float(x, g, "release_factor", 1.05, 100.0,
+			   &c->buffer.release_factor) < 0 ||
+	    conf_get_int(x, g, "release_delay_ms", 0, 10000, "ms",
+			 &c->buffer.release_delay_ms) < 0)
+		return -EINVAL;
+	if (c->buffer.max_bytes > c->buffer.global_max_bytes)
+		return conf_err(x, config_setting_get_member(g, "max_bytes"),
+				"'max_bytes' %u exceeds 'global_max_bytes' %u",
+				c->buffer.max_bytes,
+				c->buffer.global_max_bytes);
 	return 0;
 }
 
@@ -1183,6 +1262,7 @@ conf_read_top(struct conf_ctx *x, const config_setting_t *root)
 
 	if (c->role == ROLE_LMA) {
 		if (conf_get_bool(x, root, "buffering", &c->buffering) < 0 ||
+		    conf_read_buffer(x, root) < 0 ||
 		    conf_read_mags(x, root) < 0)
 			return -EINVAL;
 		if (c->n_mags == 0)
@@ -1205,6 +1285,8 @@ conf_read_top(struct conf_ctx *x, const config_setting_t *root)
 		    conf_get_int(x, root, "ra_interval_ms", 30, 1800000, "ms",
 				 &c->ra_interval_ms) < 0 ||
 		    conf_read_detach(x, root) < 0 ||
+		    conf_get_bool(x, root, "return_to_lma", &c->return_to_lma) <
+			0 ||
 		    conf_read_access(x, root) < 0)
 			return -EINVAL;
 		if (c->n_access == 0)
@@ -1366,6 +1448,14 @@ conf_print(const struct conf *c, FILE *out)
 
 	if (c->role == ROLE_LMA) {
 		fprintf(out, "buffering = %s;\n", conf_bool(c->buffering));
+		fprintf(
+		    out,
+		    "buffer = {\n\tmax_packets = %u;\n\tmax_bytes = %u;\n"
+		    "\tmax_age_ms = %u;\n\tglobal_max_bytes = %u;\n"
+		    "\trelease_factor = %.3f;\n\trelease_delay_ms = %u;\n};\n",
+		    c->buffer.max_packets, c->buffer.max_bytes,
+		    c->buffer.max_age_ms, c->buffer.global_max_bytes,
+		    c->buffer.release_factor, c->buffer.release_delay_ms);
 		fprintf(out, "mags = (");
 		for (unsigned i = 0; i < c->n_mags; i++) {
 			fprintf(out, "%s\n\t{ name = ", i ? "," : "");
@@ -1389,6 +1479,8 @@ conf_print(const struct conf *c, FILE *out)
 			sep = ", ";
 		}
 		fprintf(out, " ];\n");
+		fprintf(out, "return_to_lma = %s;\n",
+			conf_bool(c->return_to_lma));
 		fprintf(out, "access = (");
 		for (unsigned i = 0; i < c->n_access; i++) {
 			fprintf(out, "%s\n\t{ interface = ", i ? "," : "");

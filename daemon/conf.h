@@ -42,6 +42,13 @@ enum conf_tunnel_mode { TUNNEL_DYNAMIC, TUNNEL_STATIC };
 #define CONF_DEF_TUNNEL_LINGER_MS 1000
 #define CONF_DEF_ACCESS_ATT 3 /* IEEE 802.3 */
 #define CONF_DEF_DETACH (DETACH_LINK | DETACH_NUD)
+/* LMA handover buffer (the "buffer" group; see hbuf.h) */
+#define CONF_DEF_BUF_MAX_PACKETS 10000
+#define CONF_DEF_BUF_MAX_BYTES 4194304u /* 4 MiB per MN */
+#define CONF_DEF_BUF_MAX_AGE_MS 10000
+#define CONF_DEF_BUF_GLOBAL_MAX_BYTES 67108864u /* 64 MiB */
+#define CONF_DEF_BUF_RELEASE_FACTOR 2.0
+#define CONF_DEF_BUF_RELEASE_DELAY_MS 5
 
 struct conf_mn {
 	char nai[MH_MAX_NAI + 1]; /* MN-Identifier, user@realm */
@@ -116,6 +123,18 @@ struct conf {
 
 	/* buffering (LMA) */
 	int buffering;
+	struct conf_buffer {
+		unsigned max_packets;	   /* per MN */
+		unsigned max_bytes;	   /* per MN, incl. per-packet cost */
+		unsigned max_age_ms;	   /* longest a packet is held */
+		unsigned global_max_bytes; /* all MNs together */
+		double release_factor;	   /* release rate / arrival rate */
+		unsigned release_delay_ms; /* registration -> first release */
+	} buffer;
+
+	/* MAG: on detachment, send what still arrives for the MN back to
+	 * the LMA until the de-registration is acknowledged */
+	int return_to_lma;
 
 	/* policy store */
 	unsigned n_mn;

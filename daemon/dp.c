@@ -275,3 +275,48 @@ dp_mag_mn_del(struct dp *dp, const struct dp_mn *mn)
 		return -EINVAL;
 	return dp->ops->mag_mn_del(dp, mn);
 }
+
+int
+dp_lma_route_hold(struct dp *dp, const struct dp_mn *mn)
+{
+	if (mn->n_hnp > MH_MAX_HNP)
+		return -EINVAL;
+	if (!dp->ops->lma_route_hold)
+		return -EOPNOTSUPP;
+	return dp->ops->lma_route_hold(dp, mn);
+}
+
+int
+dp_mag_mn_return(struct dp *dp, const struct dp_mn *mn)
+{
+	int err;
+
+	if (!dp->ops->mag_mn_return)
+		return -EOPNOTSUPP;
+	if ((err = dp_mn_check(dp, mn, "mag_mn_return")) < 0)
+		return err;
+	return dp->ops->mag_mn_return(dp, mn);
+}
+
+int
+dp_can_hold(const struct dp *dp)
+{
+	return dp->ops && dp->ops->lma_route_hold && dp->ops->send &&
+	       dp->ops->set_hold;
+}
+
+void
+dp_set_hold(struct dp *dp, dp_hold_fn fn, void *arg)
+{
+	if (dp->ops && dp->ops->set_hold)
+		dp->ops->set_hold(dp, fn, arg);
+}
+
+int
+dp_send(struct dp *dp, const struct in6_addr *peer, const uint8_t *pkt,
+	size_t len)
+{
+	if (!dp->ops || !dp->ops->send)
+		return -EOPNOTSUPP;
+	return dp->ops->send(dp, peer, pkt, len);
+}

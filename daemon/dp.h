@@ -24,12 +24,25 @@
  * put(old); no route_del in between, hence no gap.  A _del removes the
  * MN's prefixes whatever peer they point to.
  *
+ * Handover buffering (LMA): dp_lma_route_hold() routes the MN's prefixes
+ * to the daemon instead (user: the TUN device it already reads; kernel:
+ * a TUN device of its own), where every packet is offered to the hook
+ * set with dp_set_hold(); dp_send() puts a packet into the tunnel to a
+ * peer.  dp_lma_route_add() later re-points the prefixes to a MAG.  It
+ * needs no tunnel reference (mn->peer is only informative).
+ *
+ * Return to the LMA (MAG): dp_mag_mn_return() replaces the MN's on-link
+ * route by one into the tunnel to mn->peer (the LMA), so that what still
+ * arrives for an MN that left goes back instead of being lost;
+ * dp_mag_mn_del() removes it.
+ *
  * All calls return 0 or a negative errno; the backend logs the cause.
  */
 #ifndef PMIPD_DP_H
 #define PMIPD_DP_H
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ev.h"
@@ -47,6 +60,15 @@ struct dp_mn { /* one mobile node's forwarding state */
 	uint32_t id;	      /* stable small id (e.g. for table numbers) */
 };
 
+/*
+ * Hold hook: a downlink packet for a held prefix (or, user backend, any
+ * downlink packet).  Return 1 if the hook took it (it must copy pkt),
+ * 0 to let the backend forward it as usual (kernel hold device: drop).
+ * peer: the serving MAG as the backend knows it, or NULL.
+ */
+typedef int (*dp_hold_fn)(void *arg, const struct in6_addr *peer,
+			  const uint8_t *pkt, size_t len);
+
 struct dp_ops {
 	const char *name;
 	int (*open)(struct dp *dp);
@@ -61,6 +83,12 @@ struct dp_ops {
 	/* MAG: on-link route to the MN and reverse tunnel by source */
 	int (*mag_mn_add)(struct dp *dp, const struct dp_mn *mn);
 	int (*mag_mn_del)(struct dp *dp, const struct dp_mn *mn);
+	/* optional (NULL: -EOPNOTSUPP) */
+	int (*lma_route_hold)(struct dp *dp, const struct dp_mn *mn);
+	int (*mag_mn_return)(struct dp *dp, const struct dp_mn *mn);
+	void (*set_hold)(struct dp *dp, dp_hold_fn fn, void *arg);
+	int (*send)(struct dp *dp, const struct in6_addr *peer,
+		    const uint8_t *pkt, size_t len);
 };
 
 /* One tunnel end as dp.c tracks it (backends need not look inside). */
@@ -104,6 +132,13 @@ int dp_lma_route_add(struct dp *dp, const struct dp_mn *mn);
 int dp_lma_route_del(struct dp *dp, const struct dp_mn *mn);
 int dp_mag_mn_add(struct dp *dp, const struct dp_mn *mn);
 int dp_mag_mn_del(struct dp *dp, const struct dp_mn *mn);
+int dp_lma_route_hold(struct dp *dp, const struct dp_mn *mn);
+int dp_mag_mn_return(struct dp *dp, const struct dp_mn *mn);
+/* 1 if the backend can hold (dp_lma_route_hold and dp_send work). */
+int dp_can_hold(const struct dp *dp);
+void dp_set_hold(struct dp *dp, dp_hold_fn fn, void *arg);
+int dp_send(struct dp *dp, const struct in6_addr *peer, const uint8_t *pkt,
+	    size_t len);
 
 /* Open one given backend (tests; dp_open chooses by configuration). */
 int dp_open_ops(struct dp *dp, const struct dp_ops *ops,
@@ -128,5 +163,11 @@ unsigned dp_fake_has(const char *s);
 void dp_fake_reset(void);
 /* The next call of op (e.g. "tunnel_add") is recorded and returns err. */
 void dp_fake_fail(const char *op, int err);
+/* dp_send() on the fake calls fn (NULL: succeed silently). */
+typedef int (*dp_fake_send_fn)(void *arg, const struct in6_addr *peer,
+			       const uint8_t *pkt, size_t len);
+void dp_fake_set_sink(dp_fake_send_fn fn, void *arg);
+/* A downlink packet offered to the hold hook, as a backend would. */
+int dp_fake_offer(const struct in6_addr *peer, const uint8_t *pkt, size_t len);
 
 #endif

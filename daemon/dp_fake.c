@@ -113,9 +113,13 @@ dp_fake_open(struct dp *dp)
 	return dp_fake_rec_op("open", "%s", "");
 }
 
+static dp_hold_fn dp_fake_hold;
+static void *dp_fake_hold_arg;
+
 static void
 dp_fake_close(struct dp *dp)
 {
+	dp_fake_hold = NULL; /* its owner goes with the data plane */
 	dp_fake_rec_op("close", "%s", "");
 }
 
@@ -177,6 +181,59 @@ dp_fake_mag_mn_del(struct dp *dp, const struct dp_mn *mn)
 	return dp_fake_rec_op("mag_mn_del", "%s dev %d", s, mn->access_ifindex);
 }
 
+static int
+dp_fake_lma_route_hold(struct dp *dp, const struct dp_mn *mn)
+{
+	char s[DP_FAKE_LINE];
+
+	dp_fake_mn(mn, s, sizeof(s));
+	return dp_fake_rec_op("lma_route_hold", "%s", s);
+}
+
+static int
+dp_fake_mag_mn_return(struct dp *dp, const struct dp_mn *mn)
+{
+	char s[DP_FAKE_LINE];
+
+	dp_fake_mn(mn, s, sizeof(s));
+	return dp_fake_rec_op("mag_mn_return", "%s dev %d", s,
+			      mn->access_ifindex);
+}
+
+/* Sends are not recorded (releases are many packets). */
+static dp_fake_send_fn dp_fake_sink;
+static void *dp_fake_sink_arg;
+
+static void
+dp_fake_set_hold(struct dp *dp, dp_hold_fn fn, void *arg)
+{
+	dp_fake_hold = fn;
+	dp_fake_hold_arg = arg;
+}
+
+static int
+dp_fake_send(struct dp *dp, const struct in6_addr *peer, const uint8_t *pkt,
+	     size_t len)
+{
+	if (dp_fake_sink)
+		return dp_fake_sink(dp_fake_sink_arg, peer, pkt, len);
+	return 0;
+}
+
+void
+dp_fake_set_sink(dp_fake_send_fn fn, void *arg)
+{
+	dp_fake_sink = fn;
+	dp_fake_sink_arg = arg;
+}
+
+int
+dp_fake_offer(const struct in6_addr *peer, const uint8_t *pkt, size_t len)
+{
+	return dp_fake_hold ? dp_fake_hold(dp_fake_hold_arg, peer, pkt, len)
+			    : 0;
+}
+
 const struct dp_ops dp_fake_ops = {
     .name = "fake",
     .open = dp_fake_open,
@@ -188,4 +245,8 @@ const struct dp_ops dp_fake_ops = {
     .lma_route_del = dp_fake_lma_route_del,
     .mag_mn_add = dp_fake_mag_mn_add,
     .mag_mn_del = dp_fake_mag_mn_del,
+    .lma_route_hold = dp_fake_lma_route_hold,
+    .mag_mn_return = dp_fake_mag_mn_return,
+    .set_hold = dp_fake_set_hold,
+    .send = dp_fake_send,
 };

@@ -27,7 +27,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +56,7 @@
 
 #include "conf.h"
 #include "dp.h"
+#include "ev.h"
 #include "log.h"
 #include "neigh.h"
 
@@ -64,6 +71,12 @@
 #define DPK_IP6TNL_KIND "ip6tnl"
 #define DPK_OUTER_HDR 40
 #define DPK_SRH_TYPE 4 /* IPV6_SRCRT_TYPE_4, RFC 8754 */
+#define DPK_HOLD_IFNAME "pmip-hold0"
+#define DPK_HOLD_MTU 1500
+#define DPK_HOLD_TXQLEN 10000
+#define DPK_HOLD_BUFSZ 65536
+#define DPK_HOLD_BURST 64
+#define DPK_ADDR_GEN_NONE 1 /* IN6_ADDR_GEN_MODE_NONE */
 
 enum dpk_mode { DPK_SEG6, DPK_IP6TNL };
 
@@ -82,6 +95,17 @@ struct dpk {
 	int tunsrc_set;
 	struct in6_addr old_tunsrc;
 	struct dpk_peer peers[DPK_MAX_PEERS];
+	/* Handover buffering (LMA): held prefixes are routed to a TUN
+	 * device that we read; released packets leave through a raw
+	 * next-header-41 socket (the kernel adds the outer header). */
+	int hold_fd;
+	int hold_ifindex;
+	int raw_fd;
+	dp_hold_fn hold;
+	void *hold_arg;
+	uint8_t *hold_buf;
+	struct ev *ev;
+	uint64_t hold_dropped; /* read, not taken by the hook */
 };
 
 static const char *
@@ -751,6 +775,9 @@ dpk_open(struct dp *dp)
 
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return -ENOMEM;
+	k->hold_fd = -1;
+	k->raw_fd = -1;
+	k->ev = dp->ev;
 	dp->priv = k;
 	if ((k->core_ifindex = (int)if_nametoindex(ifname)) == 0) {
 		err = -ENODEV;
@@ -814,6 +841,14 @@ dpk_close(struct dp *dp)
 		dpk_flush(k);
 	if (k->tunsrc_set)
 		dpk_tunsrc(k, SEG6_CMD_SET_TUNSRC, &k->old_tunsrc);
+	if (k->hold_fd >= 0) {
+		if (k->ev)
+			ev_fd_del(k->ev, k->hold_fd);
+		close(k->hold_fd); /* the device and its routes go with it */
+	}
+	if (k->raw_fd >= 0)
+		close(k->raw_fd);
+	free(k->hold_buf);
 	nl_socket_free(k->rt);
 	nl_socket_free(k->genl);
 	free(k);
@@ -1067,6 +1102,214 @@ dpk_mag_mn_add(struct dp *dp, const struct dp_mn *mn)
 	return 0;
 }
 
+/* --- handover buffering (LMA) and return to the LMA (MAG) ---------------- */
+
+static void
+dpk_hold_cb(struct ev *ev, int fd, unsigned events, void *arg)
+{
+	struct dpk *k = arg;
+
+	for (int i = 0; i < DPK_HOLD_BURST; i++) {
+		ssize_t n = read(fd, k->hold_buf, DPK_HOLD_BUFSZ);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("dp kernel: read %s", DPK_HOLD_IFNAME);
+			return;
+		}
+		/* Only IPv6 to a held prefix is routed here; MLD and the
+		 * like cannot appear (no link-local address). */
+		if (n < 40 || (k->hold_buf[0] >> 4) != 6 || !k->hold ||
+		    !k->hold(k->hold_arg, NULL, k->hold_buf, (size_t)n))
+			k->hold_dropped++;
+	}
+}
+
+/* MTU, queue length, no link-local address (no MLD), up. */
+static int
+dpk_hold_config(struct dpk *k)
+{
+	struct rtnl_link *orig = rtnl_link_alloc();
+	struct rtnl_link *chg = rtnl_link_alloc();
+	int err = -ENOMEM;
+
+	if (orig == NULL || chg == NULL)
+		goto out;
+	rtnl_link_set_ifindex(orig, k->hold_ifindex);
+	rtnl_link_set_mtu(chg, DPK_HOLD_MTU);
+	rtnl_link_set_txqlen(chg, DPK_HOLD_TXQLEN);
+	rtnl_link_inet6_set_addr_gen_mode(chg, DPK_ADDR_GEN_NONE);
+	if ((err = rtnl_link_change(k->rt, orig, chg, 0)) < 0)
+		goto out;
+	rtnl_link_put(chg);
+	if ((chg = rtnl_link_alloc()) == NULL) {
+		err = -ENOMEM;
+		goto out;
+	}
+	rtnl_link_set_flags(chg, IFF_UP);
+	err = rtnl_link_change(k->rt, orig, chg, 0);
+out:
+	if (chg)
+		rtnl_link_put(chg);
+	if (orig)
+		rtnl_link_put(orig);
+	return err < 0 ? -EIO : 0;
+}
+
+/*
+ * The raw socket only sends: a filter that accepts nothing keeps the
+ * copies of tunnelled packets (ip6tnl mode) out of its receive queue.
+ */
+static int
+dpk_raw_open(struct dp *dp, struct dpk *k)
+{
+	struct sock_filter none[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+	struct sock_fprog prog = {.len = 1, .filter = none};
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+				  .sin6_addr = dp->conf->addr};
+	int one = 1, sz = 4 * 1024 * 1024, fd, err;
+
+	fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_IPV6);
+	if (fd < 0) {
+		err = -errno;
+		log_warn("dp kernel: raw socket for next header 41");
+		return err;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+	(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		log_warn("dp kernel: bind raw socket");
+		close(fd);
+		return err;
+	}
+	k->raw_fd = fd;
+	return 0;
+}
+
+/* The hold device and the raw socket, made on first use. */
+static int
+dpk_hold_open(struct dp *dp, struct dpk *k)
+{
+	struct ifreq ifr;
+	int fd, err;
+
+	if (k->hold_fd >= 0)
+		return 0;
+	if (k->ev == NULL)
+		return -EOPNOTSUPP;
+	if (k->raw_fd < 0 && (err = dpk_raw_open(dp, k)) < 0)
+		return err;
+	if (!k->hold_buf && (k->hold_buf = malloc(DPK_HOLD_BUFSZ)) == NULL)
+		return -ENOMEM;
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		log_warn("dp kernel: open /dev/net/tun");
+		return err;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", DPK_HOLD_IFNAME);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    (k->hold_ifindex = (int)if_nametoindex(DPK_HOLD_IFNAME)) == 0) {
+		err = -errno;
+		log_warn("dp kernel: create %s", DPK_HOLD_IFNAME);
+		close(fd);
+		return err;
+	}
+	k->hold_fd = fd;
+	if ((err = dpk_hold_config(k)) < 0 ||
+	    (err = ev_fd_add(k->ev, fd, EV_READ, dpk_hold_cb, k)) < 0) {
+		log_warnx("dp kernel: set up %s: %s", DPK_HOLD_IFNAME,
+			  strerror(-err));
+		close(fd);
+		k->hold_fd = -1;
+		return err;
+	}
+	log_info("dp kernel: %s ready for handover buffering", DPK_HOLD_IFNAME);
+	return 0;
+}
+
+/* Route the MN's prefixes to the hold device (replacing the tunnel). */
+static int
+dpk_lma_route_hold(struct dp *dp, const struct dp_mn *mn)
+{
+	struct dpk *k = dp->priv;
+	int err;
+
+	if ((err = dpk_hold_open(dp, k)) < 0)
+		return err;
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		struct dpk_route r = {.table = RT_TABLE_MAIN,
+				      .dst = &mn->hnp[i].prefix,
+				      .plen = mn->hnp[i].len,
+				      .oif = k->hold_ifindex};
+
+		if ((err = dpk_route(k, RTM_NEWROUTE,
+				     NLM_F_CREATE | NLM_F_REPLACE, &r,
+				     "lma hold")) < 0)
+			return err;
+	}
+	return 0;
+}
+
+static void
+dpk_set_hold(struct dp *dp, dp_hold_fn fn, void *arg)
+{
+	struct dpk *k = dp->priv;
+
+	k->hold = fn;
+	k->hold_arg = arg;
+}
+
+static int
+dpk_send(struct dp *dp, const struct in6_addr *peer, const uint8_t *pkt,
+	 size_t len)
+{
+	struct dpk *k = dp->priv;
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = *peer};
+	int err;
+
+	if (k->raw_fd < 0 && (err = dpk_raw_open(dp, k)) < 0)
+		return err;
+	if (sendto(k->raw_fd, pkt, len, 0, (struct sockaddr *)&sa, sizeof(sa)) <
+	    0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * MAG: the MN left; its on-link route becomes a route into the tunnel
+ * to the LMA (which holds the packets while the binding is DEREG); the
+ * reverse-tunnel rule stays until dpk_mag_mn_del(), which removes both
+ * (access_ifindex 0: the route whatever device it uses).
+ */
+static int
+dpk_mag_mn_return(struct dp *dp, const struct dp_mn *mn)
+{
+	struct dpk *k = dp->priv;
+	struct dpk_peer *p = dpk_peer_find(k, &mn->peer);
+	int err = 0, e;
+
+	if (p == NULL)
+		return -ENOENT;
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		struct dpk_route r = {.table = RT_TABLE_MAIN,
+				      .dst = &mn->hnp[i].prefix,
+				      .plen = mn->hnp[i].len};
+
+		dpk_route_into(k, p, &r);
+		if ((e = dpk_route(k, RTM_NEWROUTE,
+				   NLM_F_CREATE | NLM_F_REPLACE, &r,
+				   "mag return")) < 0 &&
+		    !err)
+			err = e;
+	}
+	return err;
+}
+
 const struct dp_ops dp_kernel_ops = {
     .name = "kernel",
     .open = dpk_open,
@@ -1078,4 +1321,8 @@ const struct dp_ops dp_kernel_ops = {
     .lma_route_del = dpk_lma_route_del,
     .mag_mn_add = dpk_mag_mn_add,
     .mag_mn_del = dpk_mag_mn_del,
+    .lma_route_hold = dpk_lma_route_hold,
+    .mag_mn_return = dpk_mag_mn_return,
+    .set_hold = dpk_set_hold,
+    .send = dpk_send,
 };

@@ -951,6 +951,46 @@ dpu_lma_route_add(struct dp *dp, const struct dp_mn *mn)
 	return 0;
 }
 
+/*
+ * Handover buffering: the prefixes stay routed to the TUN device (or are
+ * routed there again), with no need for a tunnel to mn->peer; the hold
+ * hook sees every packet read for them.
+ */
+static int
+dpu_lma_route_hold(struct dp *dp, const struct dp_mn *mn)
+{
+	struct dpu *u = dp->priv;
+	int err;
+
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		struct dpu_entry *e = dpu_table_add(&u->down, &mn->hnp[i]);
+		if (e == NULL)
+			return -ENOMEM;
+		e->peer = mn->peer;
+		err =
+		    dpu_route(u, 1, &mn->hnp[i], u->tun_ifindex, RT_TABLE_MAIN);
+		if (err != 0) {
+			dpu_log_prefix_err("hold route", &mn->hnp[i], err);
+			dpu_table_remove(&u->down, e);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void
+dpu_set_hold(struct dp *dp, dp_hold_fn fn, void *arg)
+{
+	dp_user_set_hold(dp, fn, arg);
+}
+
+static int
+dpu_send(struct dp *dp, const struct in6_addr *peer, const uint8_t *pkt,
+	 size_t len)
+{
+	return dp_user_send(dp, peer, pkt, len);
+}
+
 static int
 dpu_lma_route_del(struct dp *dp, const struct dp_mn *mn)
 {
@@ -1068,6 +1108,9 @@ const struct dp_ops dp_user_ops = {
     .lma_route_del = dpu_lma_route_del,
     .mag_mn_add = dpu_mag_mn_add,
     .mag_mn_del = dpu_mag_mn_del,
+    .lma_route_hold = dpu_lma_route_hold,
+    .set_hold = dpu_set_hold,
+    .send = dpu_send,
 };
 
 void

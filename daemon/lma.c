@@ -54,9 +54,55 @@ lma_sock_send(void *arg, const struct in6_addr *dst, const uint8_t *buf,
 	return mhsock_send(&l->sock, dst, buf, len);
 }
 
+/* ---- handover buffering ---- */
+
+static int
+lma_hb_send(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
+	    size_t len)
+{
+	struct lma *l = arg;
+	return dp_send(l->dp, peer, pkt, len);
+}
+
+static int
+lma_hold_hook(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
+	      size_t len)
+{
+	struct lma *l = arg;
+	return hbuf_offer(&l->hb, pkt, len);
+}
+
+static void lma_dp_mn(const struct bce *b, struct dp_mn *mn);
+
+/* The buffer has drained: now route the prefixes to the new MAG. */
+static void
+lma_hb_drained(void *arg, struct hbuf_q *q)
+{
+	struct lma *l = arg;
+	struct bce *b = q->owner;
+	struct dp_mn mn;
+	int r;
+
+	if (!b || !b->route_pending)
+		return;
+	lma_dp_mn(b, &mn);
+	if ((r = dp_lma_route_add(l->dp, &mn)) < 0) {
+		/* The packets keep coming through the hold point, and the
+		 * buffer passes them on while it lingers in PASS. */
+		log_warnx("bce %s: route after the release: %s", b->nai,
+			  strerror(-r));
+		l->st.dp_err++;
+		return;
+	}
+	b->route_pending = 0;
+	b->dp_held = 0;
+}
+
 int
 lma_init(struct lma *l, const struct conf *conf, struct ev *ev, struct dp *dp)
 {
+	struct hbuf_conf hc;
+
 	memset(l, 0, sizeof(*l));
 	l->conf = conf;
 	l->ev = ev;
@@ -64,6 +110,13 @@ lma_init(struct lma *l, const struct conf *conf, struct ev *ev, struct dp *dp)
 	l->clock = lma_timestamp_now;
 	for (int i = 0; i < LMA_T_MAX; i++)
 		tstat_init(&l->t[i], lma_step_names[i]);
+	hc.max_packets = conf->buffer.max_packets;
+	hc.max_bytes = conf->buffer.max_bytes;
+	hc.max_age_ms = conf->buffer.max_age_ms;
+	hc.global_max_bytes = conf->buffer.global_max_bytes;
+	hc.release_factor = conf->buffer.release_factor;
+	hc.release_delay_ms = conf->buffer.release_delay_ms;
+	hbuf_init(&l->hb, ev, &hc, lma_hb_send, l, lma_hb_drained, l);
 	return bce_table_init(&l->bc);
 }
 
@@ -97,20 +150,102 @@ lma_dp_mn(const struct bce *b, struct dp_mn *mn)
 	mn->id = b->id;
 }
 
-/* Remove the MN's routes and release its tunnel reference. */
+/*
+ * Remove the MN's routes and release its tunnel reference; what the
+ * buffer holds for it is dropped (the MN never came back).
+ */
 static void
 lma_dp_remove(struct lma *l, struct bce *b)
 {
+	struct hbuf_q *q = hbuf_find(&l->hb, b->id);
 	struct dp_mn mn;
 
-	if (!b->dp_installed)
+	if (q)
+		hbuf_drop_all(&l->hb, q);
+	if (!b->dp_installed && !b->dp_held)
 		return;
 	lma_dp_mn(b, &mn);
 	if (dp_lma_route_del(l->dp, &mn) < 0)
 		l->st.dp_err++;
-	if (dp_tunnel_put(l->dp, &b->proxy_coa) < 0)
+	if (b->dp_installed && dp_tunnel_put(l->dp, &b->proxy_coa) < 0)
 		l->st.dp_err++;
 	b->dp_installed = 0;
+	b->dp_held = 0;
+	b->route_pending = 0;
+}
+
+/* The MN's profile asks for buffering (or the top level does). */
+static int
+lma_buffering(const struct lma *l, const struct bce *b)
+{
+	const struct conf_mn *p = conf_mn_by_nai(l->conf, b->nai);
+
+	return p ? p->buffering > 0 : l->conf->buffering;
+}
+
+/*
+ * De-registration with buffering: the prefixes go to the hold point
+ * instead of away, and the buffer takes every packet for them until a
+ * MAG registers the MN again or MinDelayBeforeBCEDelete ends.
+ */
+static int
+lma_dp_hold(struct lma *l, struct bce *b)
+{
+	struct hbuf_q *q;
+	struct dp_mn mn;
+	int r;
+
+	if (!dp_can_hold(l->dp))
+		return -EOPNOTSUPP;
+	if ((q = hbuf_hold(&l->hb, b->nai, b->id, b->hnp, b->n_hnp, b)) == NULL)
+		return -ENOMEM;
+	dp_set_hold(l->dp, lma_hold_hook, l);
+	lma_dp_mn(b, &mn);
+	if ((r = dp_lma_route_hold(l->dp, &mn)) < 0) {
+		hbuf_drop_all(&l->hb, q);
+		l->st.dp_err++;
+		return r;
+	}
+	if (b->dp_installed && dp_tunnel_put(l->dp, &b->proxy_coa) < 0)
+		l->st.dp_err++;
+	b->dp_installed = 0;
+	b->dp_held = 1;
+	b->route_pending = 0;
+	l->st.buf_holds++;
+	return 0;
+}
+
+static int lma_dp_install(struct lma *l, struct bce *b);
+
+/*
+ * A MAG registers a held MN: with nothing buffered, route to it at once;
+ * else take the tunnel, release the buffer to it, paced, and route the
+ * prefixes to it only when the buffer has drained (lma_hb_drained), so
+ * that newer packets queue behind the held ones.
+ */
+static int
+lma_dp_resume(struct lma *l, struct bce *b)
+{
+	struct hbuf_q *q = hbuf_find(&l->hb, b->id);
+	int r;
+
+	if (!q || q->packets == 0) {
+		if ((r = lma_dp_install(l, b)) < 0)
+			return r;
+		b->dp_held = 0;
+		b->route_pending = 0;
+		if (q)
+			hbuf_release(&l->hb, q, &b->proxy_coa);
+		return 0;
+	}
+	if ((r = dp_tunnel_get(l->dp, &b->proxy_coa)) < 0) {
+		l->st.dp_err++;
+		return r;
+	}
+	b->dp_installed = 1;
+	b->route_pending = 1;
+	hbuf_release(&l->hb, q, &b->proxy_coa);
+	return 0;
 }
 
 static int
@@ -139,12 +274,14 @@ lma_bce_destroy(struct bce *b)
 	struct lma *l = b->owner;
 	ev_timer_cancel(l->ev, &b->timer);
 	lma_dp_remove(l, b);
+	hbuf_forget(&l->hb, hbuf_find(&l->hb, b->id));
 }
 
 void
 lma_fini(struct lma *l)
 {
 	bce_table_fini(&l->bc, lma_bce_destroy);
+	hbuf_fini(&l->hb);
 	if (l->sock_open)
 		mhsock_close(&l->sock);
 	l->sock_open = 0;
@@ -166,6 +303,7 @@ lma_bce_timer(struct ev *ev, void *arg)
 		l->st.bce_deleted++;
 	}
 	lma_dp_remove(l, b);
+	hbuf_forget(&l->hb, hbuf_find(&l->hb, b->id));
 	bce_delete(&l->bc, b);
 }
 
@@ -394,7 +532,8 @@ lma_dereg(struct lma *l, struct lma_ctx *c, ev_time_t t0, ev_time_t tv)
 	b->seq = c->pbu->bu.seq;
 	ev_time_t tb = ev_now();
 	tstat_add(&l->t[LMA_T_BCE], tb - tv);
-	lma_dp_remove(l, b);
+	if (!lma_buffering(l, b) || lma_dp_hold(l, b) < 0)
+		lma_dp_remove(l, b);
 	ev_time_t td = ev_now();
 	tstat_add(&l->t[LMA_T_DP], td - tb);
 	bce_set_state(b, BCE_DEREG, "de-registration from the serving MAG");
@@ -491,7 +630,8 @@ lma_pbu(struct lma *l, const struct in6_addr *src, const struct mh_msg *m,
 	b->n_reg++;
 	ev_time_t tb = ev_now();
 	tstat_add(&l->t[LMA_T_BCE], tb - tv);
-	if (!b->dp_installed && lma_dp_install(l, b) < 0) {
+	if (!b->dp_installed &&
+	    (b->dp_held ? lma_dp_resume(l, b) : lma_dp_install(l, b)) < 0) {
 		/* No route means no service: refuse rather than lie.  An
 		 * existing session is kept for MinDelayBeforeBCEDelete so a
 		 * retry can still continue it. */
@@ -702,6 +842,8 @@ lma_dump_stats(const struct lma *l, FILE *out, int json)
 				i ? "," : "", l->t[i].name, s.count, s.min_us,
 				s.median_us, s.p99_us, s.max_us, s.mean_us);
 		}
+		fprintf(out, "},\"buffer\":{");
+		hbuf_dump_totals_json(&l->hb, out);
 		fprintf(out, "}}\n");
 		return;
 	}
@@ -713,6 +855,7 @@ lma_dump_stats(const struct lma *l, FILE *out, int json)
 			fprintf(out,
 				"PBAs with status %3d %-32s %12" PRIu64 "\n", s,
 				mh_status_name((unsigned)s), l->st.status[s]);
+	hbuf_dump_totals_text(&l->hb, out);
 	fprintf(out, "\n%-32s %8s %10s %10s %10s %10s\n", "step (us)", "count",
 		"min", "median", "p99", "max");
 	for (int i = 0; i < LMA_T_MAX; i++) {
@@ -722,4 +865,10 @@ lma_dump_stats(const struct lma *l, FILE *out, int json)
 			l->t[i].name, s.count, s.min_us, s.median_us, s.p99_us,
 			s.max_us);
 	}
+}
+
+void
+lma_dump_buffers(const struct lma *l, FILE *out, int json)
+{
+	hbuf_dump(&l->hb, out, json);
 }

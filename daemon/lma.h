@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "dp.h"
 #include "ev.h"
+#include "hbuf.h"
 #include "mh.h"
 #include "mhsock.h"
 #include "tstat.h"
@@ -42,7 +43,8 @@
 	X(dereg_not_serving, "de-registrations ignored: not the serving MAG")  \
 	X(bce_expired, "bindings expired")                                     \
 	X(bce_deleted, "bindings deleted after MinDelayBeforeBCEDelete")       \
-	X(dp_err, "data-plane failures")
+	X(dp_err, "data-plane failures")                                       \
+	X(buf_holds, "de-registrations that started buffering")
 
 struct lma_stats {
 #define LMA_X(n, d) uint64_t n;
@@ -82,6 +84,7 @@ struct lma {
 	void *clock_arg;
 	struct mhsock sock;
 	int sock_open;
+	struct hbuf hb; /* handover buffer */
 };
 
 int lma_init(struct lma *l, const struct conf *conf, struct ev *ev,
@@ -95,6 +98,7 @@ void lma_recv(struct lma *l, const struct in6_addr *src,
 
 void lma_dump_bc(const struct lma *l, FILE *out, int json);
 void lma_dump_stats(const struct lma *l, FILE *out, int json);
+void lma_dump_buffers(const struct lma *l, FILE *out, int json);
 
 /* The current wall-clock time as an RFC 5213 Timestamp. */
 uint64_t lma_timestamp_now(void *arg);

@@ -138,11 +138,14 @@ mag_cancel_timers(struct mag *m, struct bul *b)
 	ev_timer_cancel(m->ev, &b->probe_timer);
 }
 
+static void mag_dp_remove(struct mag *m, struct bul *b);
+
 static void
 mag_delete(struct mag *m, struct bul *b, const char *why)
 {
 	log_info("bul %s: deleted (%s)", b->nai, why);
 	mag_cancel_timers(m, b);
+	mag_dp_remove(m, b); /* a return route, if any */
 	bul_delete(&m->bul, b);
 }
 
@@ -185,6 +188,7 @@ mag_dp_install(struct mag *m, struct bul *b)
 		return err;
 	}
 	b->dp_installed = 1;
+	b->dp_returning = 0; /* the on-link route replaced it */
 	return 0;
 }
 
@@ -195,17 +199,49 @@ mag_dp_remove(struct mag *m, struct bul *b)
 
 	if (!m->dp)
 		return;
-	if (b->dp_installed) {
+	if (b->dp_installed || b->dp_returning) {
 		mag_dp_mn(b, &mn);
+		if (b->dp_returning)
+			mn.access_ifindex = 0; /* the route into the tunnel */
 		if (dp_mag_mn_del(m->dp, &mn) < 0)
 			m->stats.dp_err++;
 		b->dp_installed = 0;
+		b->dp_returning = 0;
 	}
 	if (b->tunnel_ref) {
 		if (dp_tunnel_put(m->dp, &b->lma) < 0)
 			m->stats.dp_err++;
 		b->tunnel_ref = 0;
 	}
+}
+
+/*
+ * return_to_lma: instead of dropping what still arrives for an MN that
+ * left, send it back through the tunnel to the LMA, which holds it while
+ * the binding is DEREG (handover buffering), until our de-registration
+ * is acknowledged (mag_delete).  Returns 1 if the route is in place.
+ * No loop: the LMA routes the prefix to us only while the binding is
+ * ACTIVE via us, i.e. until it has processed our de-registration.
+ */
+static int
+mag_dp_return(struct mag *m, struct bul *b)
+{
+	struct dp_mn mn;
+	int err;
+
+	if (!m->dp || !m->conf->return_to_lma || !b->dp_installed ||
+	    !b->tunnel_ref)
+		return 0;
+	mag_dp_mn(b, &mn);
+	if ((err = dp_mag_mn_return(m->dp, &mn)) < 0) {
+		if (err != -EOPNOTSUPP)
+			m->stats.dp_err++;
+		return 0;
+	}
+	b->dp_installed = 0;
+	b->dp_returning = 1;
+	m->stats.returned++;
+	return 1;
 }
 
 /* ---- Proxy Binding Update ------------------------------------------ */
@@ -458,7 +494,8 @@ mag_detach(struct mag *m, struct bul *b, const char *why)
 	case BUL_REGISTERED:
 	case BUL_REFRESHING:
 		b->detached = now;
-		mag_dp_remove(m, b);
+		if (!mag_dp_return(m, b))
+			mag_dp_remove(m, b);
 		mag_cancel_timers(m, b);
 		bul_set_state(b, BUL_DEREG, why);
 		mag_start_exchange(m, b, 0, MH_HI_UNKNOWN);
@@ -1344,7 +1381,7 @@ static const struct {
     MAG_STAT(reg_abandoned),   MAG_STAT(detach_link),
     MAG_STAT(detach_nud),      MAG_STAT(detach_dad),
     MAG_STAT(dereg_done),      MAG_STAT(expired),
-    MAG_STAT(dp_err),
+    MAG_STAT(dp_err),	       MAG_STAT(returned),
 };
 #undef MAG_STAT
 

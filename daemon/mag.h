@@ -76,6 +76,8 @@ struct mag_stats {
 	uint64_t attach, attach_ignored, attach_no_lma, reg_abandoned;
 	uint64_t detach_link, detach_nud, detach_dad;
 	uint64_t dereg_done, expired, dp_err;
+	uint64_t returned; /* detached MNs whose downlink went back to the
+			      LMA (return_to_lma) */
 };
 
 struct mag_access {

@@ -4,6 +4,7 @@
  * the Mobility Header socket, and adds the control commands
  *   bc      the binding cache
  *   stats   counters and per-step processing times
+ *   buffers the handover buffer: per-MN queues and counters
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,6 +43,17 @@ role_lma_cmd_stats(struct ctl_req *req, void *arg)
 	return 0;
 }
 
+static int
+role_lma_cmd_buffers(struct ctl_req *req, void *arg)
+{
+	struct role_lma *r = arg;
+	FILE *f = ctl_file(req);
+	if (!f)
+		return ctl_error(req, "out of memory");
+	lma_dump_buffers(&r->lma, f, req->json);
+	return 0;
+}
+
 static void
 role_lma_stop(struct pmipd *d)
 {
@@ -50,6 +62,7 @@ role_lma_stop(struct pmipd *d)
 		return;
 	ctl_unregister("bc");
 	ctl_unregister("stats");
+	ctl_unregister("buffers");
 	lma_fini(&r->lma);
 	if (r->dp_open)
 		dp_close(&r->dp);
@@ -81,7 +94,10 @@ role_lma_start(struct pmipd *d)
 				r)) < 0 ||
 	    (err =
 		 ctl_register("stats", "counters and per-step processing times",
-			      role_lma_cmd_stats, r)) < 0)
+			      role_lma_cmd_stats, r)) < 0 ||
+	    (err = ctl_register("buffers",
+				"handover buffer: queues and packet fates",
+				role_lma_cmd_buffers, r)) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -537,6 +537,158 @@ test_dump_json(void **state)
 	free(buf);
 }
 
+/* ---- handover buffering ---- */
+
+struct fx_sink {
+	unsigned n;
+	uint32_t last;
+	int in_order;
+	struct in6_addr peer;
+};
+
+static int
+fx_sink_send(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
+	     size_t len)
+{
+	struct fx_sink *k = arg;
+	uint32_t seq;
+	memcpy(&seq, pkt + 40, 4);
+	if (k->n && seq != k->last + 1)
+		k->in_order = 0;
+	k->last = seq;
+	k->peer = *peer;
+	k->n++;
+	return 0;
+}
+
+/* A downlink packet to dst carrying seq, offered as a backend would. */
+static int
+fx_down(const char *dst, uint32_t seq)
+{
+	uint8_t p[100];
+	struct in6_addr d = A(dst);
+	memset(p, 0, sizeof(p));
+	p[0] = 0x60;
+	p[5] = sizeof(p) - 40;
+	p[6] = 17;
+	memcpy(p + 24, &d, 16);
+	memcpy(p + 40, &seq, 4);
+	return dp_fake_offer(NULL, p, sizeof(p));
+}
+
+static void
+fx_dereg_mag1(struct fx *f)
+{
+	struct mh_msg m = pbu(f, "mn1@example.org", 1, 10);
+	assert_int_equal(status_of(f, MAG1, &m), MH_ST_ACCEPTED);
+	m = pbu(f, "mn1@example.org", 2, 0);
+	f->now_ts += 100;
+	m.opts.timestamp = f->now_ts;
+	assert_int_equal(status_of(f, MAG1, &m), MH_ST_ACCEPTED);
+}
+
+static void
+test_buffered_handover(void **state)
+{
+	struct fx *f = *state;
+	struct fx_sink k = {.in_order = 1};
+	uint32_t seq = 0;
+
+	f->mn[0].buffering = 1;
+	dp_fake_set_sink(fx_sink_send, &k);
+	fx_dereg_mag1(f);
+	struct bce *b = bce_by_nai(&f->lma.bc, "mn1@example.org");
+	assert_int_equal(b->state, BCE_DEREG);
+	assert_int_equal(b->dp_held, 1);
+	assert_int_equal(dp_fake_has("lma_route_hold 2001:db8:1:1::/64,"
+				     "2001:db8:1:2::/64 via " MAG1),
+			 1);
+	assert_int_equal(dp_fake_has("lma_route_del 2001:db8:1:1::/64,"
+				     "2001:db8:1:2::/64 via " MAG1),
+			 0);
+	assert_int_equal(f->lma.st.buf_holds, 1);
+	/* Downlink for both prefixes is held; other traffic is not. */
+	for (; seq < 300; seq++)
+		assert_int_equal(
+		    fx_down(seq % 2 ? "2001:db8:1:2::9" : "2001:db8:1:1::9",
+			    seq),
+		    1);
+	assert_int_equal(fx_down("2001:db8:2:1::9", 0), 0);
+	assert_int_equal(f->lma.hb.total.buffered, 300);
+
+	/* MAG2 registers: the prefixes stay held until the buffer drains. */
+	struct mh_msg m = pbu(f, "mn1@example.org", 1, 10);
+	f->now_ts += 100;
+	m.opts.timestamp = f->now_ts;
+	assert_int_equal(status_of(f, MAG2, &m), MH_ST_ACCEPTED);
+	assert_int_equal(b->state, BCE_ACTIVE);
+	assert_int_equal(b->route_pending, 1);
+	const char *add2 = "lma_route_add 2001:db8:1:1::/64,2001:db8:1:2::/64 "
+			   "via " MAG2;
+	assert_int_equal(dp_fake_has(add2), 0);
+	/* What arrives meanwhile queues behind. */
+	for (int i = 0; i < 50; i++, seq++)
+		assert_int_equal(fx_down("2001:db8:1:1::9", seq), 1);
+	ev_time_t end = ev_now() + EV_MS(3000);
+	while (b->route_pending && ev_now() < end)
+		ev_run_once(f->ev, 5);
+	assert_int_equal(b->route_pending, 0);
+	assert_int_equal(dp_fake_has(add2), 1);
+	assert_int_equal(k.n, seq);
+	assert_int_equal(k.in_order, 1);
+	assert_memory_equal(&k.peer, &f->mags[1].addr, 16);
+	assert_int_equal(f->lma.hb.total.released, seq);
+	assert_int_equal(f->lma.hb.bytes, 0);
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	lma_dump_stats(&f->lma, out, 1);
+	fclose(out);
+	assert_non_null(strstr(buf, "\"buffer\":{\"buffered\":350,"));
+	free(buf);
+	dp_fake_set_sink(NULL, NULL);
+}
+
+/* MinDelayBeforeBCEDelete ends: the held packets are dropped as such. */
+static void
+test_buffer_never_returned(void **state)
+{
+	struct fx *f = *state;
+
+	f->mn[0].buffering = 1;
+	fx_dereg_mag1(f);
+	for (uint32_t i = 0; i < 10; i++)
+		assert_int_equal(fx_down("2001:db8:1:1::9", i), 1);
+	ev_time_t end = ev_now() + EV_MS(2000);
+	while (bce_by_nai(&f->lma.bc, "mn1@example.org") && ev_now() < end)
+		ev_run_once(f->ev, 10);
+	assert_null(bce_by_nai(&f->lma.bc, "mn1@example.org"));
+	assert_int_equal(f->lma.hb.total.dropped_never_returned, 10);
+	assert_int_equal(f->lma.hb.bytes, 0);
+	assert_int_equal(f->lma.hb.n_q, 0);
+	assert_int_equal(dp_fake_has("lma_route_del 2001:db8:1:1::/64,"
+				     "2001:db8:1:2::/64 via " MAG1),
+			 1);
+	/* and nothing is held for it any more */
+	assert_int_equal(fx_down("2001:db8:1:1::9", 11), 0);
+}
+
+/* Buffering off (the profile's choice): the routes go at once. */
+static void
+test_no_buffering(void **state)
+{
+	struct fx *f = *state;
+
+	f->conf.buffering = 1; /* the profile says 0 */
+	fx_dereg_mag1(f);
+	assert_int_equal(dp_fake_has("lma_route_del 2001:db8:1:1::/64,"
+				     "2001:db8:1:2::/64 via " MAG1),
+			 1);
+	assert_int_equal(fx_down("2001:db8:1:1::9", 0), 0);
+	assert_int_equal(f->lma.st.buf_holds, 0);
+}
+
 int
 main(void)
 {
@@ -562,6 +714,9 @@ main(void)
 	    T(test_expiry),
 	    T(test_malformed_and_heartbeat),
 	    T(test_dump_json),
+	    T(test_buffered_handover),
+	    T(test_buffer_never_returned),
+	    T(test_no_buffering),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
