@@ -122,6 +122,18 @@ def daemon_timing(rundir):
     return out
 
 
+def lma_buffers(rundir):
+    """The LMA's handover buffer after the run (pmipctl -j buffers):
+    per-MN queues and the totals of every packet's fate."""
+    path = os.path.join(rundir, "pmipctl-after.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        snap = json.load(f)
+    b = (snap.get("lma") or {}).get("buffers")
+    return b if isinstance(b, dict) else None
+
+
 def udp_summary(log, rate, events, send_log=None):
     """One UDP flow: counts, delay, throughput and, per handover event,
     the interruption (analysis/flows.py)."""
@@ -178,6 +190,7 @@ def analyze_run(rundir, sc, events, t_traffic_ns):
         res["udp"][direction] = per_mn
     res["tcp"] = tcp_result(os.path.join(rundir, "iperf3.json"))
     res["daemon_timing_us"] = daemon_timing(rundir)
+    res["buffers"] = lma_buffers(rundir)
     return res
 
 
@@ -228,6 +241,19 @@ def summary_table(res):
         if tp:
             lines.append("  throughput over time (Mbit/s per 200 ms): " +
                          " ".join("%.0f" % iv["mbit_s"] for iv in tp))
+    b = res.get("buffers")
+    if b and b.get("totals"):
+        t = b["totals"]
+        lines.append("")
+        lines.append("LMA handover buffer: buffered %s, released %s, "
+                     "passed %s; dropped: cap %s, global %s, age %s, "
+                     "never returned %s; peak memory %s of %s bytes" % (
+                         t.get("buffered"), t.get("released"),
+                         t.get("passed"), t.get("dropped_cap"),
+                         t.get("dropped_global"), t.get("dropped_age"),
+                         t.get("dropped_never_returned"),
+                         t.get("peak_memory_bytes"),
+                         t.get("global_max_bytes")))
     dt = res.get("daemon_timing_us", {})
     if dt:
         lines.append("")

@@ -91,6 +91,7 @@ DEFAULTS = {
     "mns": 1,
     "backend": "auto",          # pmipd data plane: auto | kernel | user
     "buffering": False,
+    "return_to_lma": False,     # MAGs send a departed MN's packets back
     "lifetime": 3600,
     "detach": ["link", "nud"],
     "min_delay_before_bce_delete_ms": 10000,
@@ -320,9 +321,12 @@ class Testbed:
                    'role = "mag";\naddress = "%s";\ninterface = "core0";\n'
                    'control_socket = "%s";\n%s'
                    'lma = "%s";\nmtu = %d;\ndetach = [ %s ];\n'
+                   'return_to_lma = %s;\n'
                    'access = (\n%s\n);\n' %
                    (MAG_ADDR[j], self.sock(mag), common, LMA_ADDR,
-                    ACCESS_MTU, det, acc))
+                    ACCESS_MTU, det,
+                    "true" if self.p.get("return_to_lma") else "false",
+                    acc))
             txt += self._mn_profiles(True)
             with open(os.path.join(self.dir, mag + ".conf"), "w") as f:
                 f.write(txt)
