@@ -52,7 +52,7 @@ TESTS    := $(TEST_SRCS:daemon/tests/%.c=$(BUILD)/san/%)
 FUZZ_SRCS := $(wildcard daemon/fuzz/fuzz_*.c)
 FUZZERS  := $(FUZZ_SRCS:daemon/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJS := $(LIB_SRCS:daemon/%.c=$(BUILD)/fuzzobj/%.o)
-TOOLS    := $(BUILD)/pmip-udpflow
+TOOLS    := $(BUILD)/pmip-udpflow $(BUILD)/pmip-nfdelay
 
 .SECONDARY:
 
@@ -85,6 +85,14 @@ $(BUILD)/pmip-udpflow: testbed/tools/udpflow.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC/LD   $@")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# NFQUEUE delay and loss stage for the MAG-LMA links (no netem here).
+NFQ_LIBS := $(shell pkg-config --libs libnetfilter_queue 2>/dev/null || \
+              echo -lnetfilter_queue -lnfnetlink)
+$(BUILD)/pmip-nfdelay: testbed/tools/nfdelay.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC/LD   $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(NFQ_LIBS)
 
 # Sanitizer build: the library, both binaries and the unit tests.
 $(BUILD)/san/%.o: daemon/%.c
@@ -172,6 +180,12 @@ testbed-down:
 handover: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON) scenarios/run.py scenarios/$(SCENARIO).toml
+
+# Fresh runs -> analysis/figures/*.png and analysis/REPORT.md (git-ignored).
+.PHONY: figures
+figures: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON) analysis/figures.py
 
 # Kernel and user backends against plain forwarding (docs/benchmarks.md).
 bench-dataplane: deps

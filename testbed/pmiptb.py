@@ -97,7 +97,14 @@ DEFAULTS = {
     "min_delay_before_bce_delete_ms": 10000,
     "rs_delay_s": 0,            # MN's router_solicitation_delay
     "log_level": "info",
+    # One-way delay (ms) and loss ratio on each MAG's link to the core,
+    # both directions, from testbed/tools/nfdelay.c (no netem here).
+    "mag_lma_delay_ms": 0,
+    "mag_lma_loss": 0.0,
+    "nfdelay_rtprio": 10,       # SCHED_FIFO for the stage; 0: normal
 }
+
+NFDELAY_QUEUE = 10   # MAGs: 10; LMA: 11 towards mag1, 12 towards mag2
 
 
 class Testbed:
@@ -112,6 +119,8 @@ class Testbed:
                                                           "pmipd"))
         self.pmipctl = os.environ.get("PMIPCTL", os.path.join(
             TOP, "build", "pmipctl"))
+        self.nfdelay = os.environ.get("PMIP_NFDELAY", os.path.join(
+            TOP, "build", "pmip-nfdelay"))
         self.state = {"params": self.p, "namespaces": [], "pids": {},
                       "attached": {}, "events": []}
         self._shells = {}
@@ -280,6 +289,65 @@ class Testbed:
                 self.sysctl(mag, "net.ipv6.conf.%s.accept_dad=0" % acc)
                 self.ip(mag, "link", "set", acc, "up")
         self.save()
+        self.start_link_delay()
+
+    # -- MAG-LMA delay and loss -------------------------------------------
+    def _nfdelay(self, node, queues):
+        name = "nfdelay-" + node
+        logp = os.path.join(self.dir, name + ".log")
+        log = open(logp, "ab")
+        start = log.tell()
+        cmd = [self.nfdelay, "-d", "%g" % float(self.p["mag_lma_delay_ms"]),
+               "-l", "%g" % float(self.p["mag_lma_loss"]),
+               "-S", str(len(self.state["pids"]) + 1),
+               "-r", str(int(self.p["nfdelay_rtprio"]))]
+        for q in queues:
+            cmd += ["-q", str(q)]
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns(node)] + cmd,
+                             stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        log.close()
+        self.state["pids"][name] = p.pid
+        self.save()
+
+        def bound():
+            with open(logp, "rb") as f:
+                f.seek(start)
+                return b"queue(s)" in f.read()
+        # No rule before the queues are bound: NFQUEUE with no listener
+        # drops.
+        wait_until(lambda: bound() or _dead(p), timeout=10,
+                   what="pmip-nfdelay in " + node)
+        if p.poll() is not None:
+            raise TestbedError("pmip-nfdelay in %s exited with %s; see %s" %
+                               (node, p.returncode, logp))
+
+    def _queue_rule(self, node, queue, *match):
+        run(["ip", "netns", "exec", self.ns(node), "ip6tables", "-t",
+             "mangle", "-A", "POSTROUTING"] + list(match) +
+            ["-j", "NFQUEUE", "--queue-num", str(queue)])
+
+    def start_link_delay(self):
+        """Delay (and drop a fraction of) the packets between each MAG and
+        the LMA, both directions, with testbed/tools/nfdelay.c.  Each
+        direction is held at its sender's egress (POSTROUTING), so the
+        receiver's kernel timestamps (ping, tcpdump) see the delayed
+        arrival: a MAG's core0 output, and the LMA's core0 output towards
+        that MAG's address.  RTT MAG <-> LMA grows by 2 * mag_lma_delay_ms;
+        mag_lma_loss applies to each direction."""
+        d = float(self.p["mag_lma_delay_ms"])
+        loss = float(self.p["mag_lma_loss"])
+        if d <= 0 and loss <= 0:
+            return
+        if not os.access(self.nfdelay, os.X_OK):
+            raise TestbedError("%s missing; run 'make' first" % self.nfdelay)
+        q = NFDELAY_QUEUE
+        self._nfdelay("lma", [q + 1, q + 2])
+        for j, mag in enumerate(("mag1", "mag2")):
+            self._nfdelay(mag, [q])
+            self._queue_rule(mag, q, "-o", "core0")
+            self._queue_rule("lma", q + 1 + j, "-o", "core0", "-d",
+                             MAG_ADDR[j])
 
     # -- configuration --------------------------------------------------
     def _mn_profiles(self, with_lma):
