@@ -35,6 +35,7 @@ TCP_PORT = 5201
 
 SCENARIO_DEFAULTS = {
     "topology": {"mns": 1, "backend": "auto", "buffering": False,
+                 "return_to_lma": False,
                  "detach": ["link", "nud"],
                  "mag_lma_delay_ms": 0, "mag_lma_loss": 0.0},
     "traffic": {"udp_rate": 1000, "udp_size": 200, "tcp": True,
@@ -71,6 +72,7 @@ def testbed_params(sc):
     t = sc["topology"]
     return {"mns": int(t["mns"]), "backend": t["backend"],
             "buffering": bool(t["buffering"]), "detach": list(t["detach"]),
+            "return_to_lma": bool(t["return_to_lma"]),
             "mag_lma_delay_ms": float(t["mag_lma_delay_ms"]),
             "mag_lma_loss": float(t["mag_lma_loss"])}
 
@@ -157,7 +159,7 @@ def copy_logs(tb, offsets, rundir):
 
 def snapshot(tb, rundir, tag):
     snap = {}
-    for node, cmds in (("lma", ("status", "bc", "stats")),
+    for node, cmds in (("lma", ("status", "bc", "stats", "buffers")),
                        ("mag1", ("status", "bul", "stats")),
                        ("mag2", ("status", "bul", "stats"))):
         snap[node] = {}
@@ -210,19 +212,22 @@ def run(sc, args):
                 ["tcpdump", "-q", "-n", "-s", "200", "-B", "8192", "-i",
                  ifc, "-w", pcap, "-U"]))
         time.sleep(0.5)   # let tcpdump attach
+        # The receivers are stopped once the senders are done; their own
+        # limit only guards against a hung run (a loaded machine's
+        # sender may fall behind its schedule by seconds).
         recv = []
         for i in range(1, n + 1):
             recv.append(("down", i, procs.start(
                 "recv", tb.ns("mn%d" % i),
                 [UDPFLOW, "recv", "-p", str(DOWN_PORT + i), "-o",
                  os.path.join(rundir, "udp-down-mn%d.csv" % i), "-t",
-                 str(duration + 5)],
+                 str(duration * 3 + 10)],
                 out=os.path.join(rundir, "udp-down-mn%d.json" % i))))
             recv.append(("up", i, procs.start(
                 "recv", tb.ns("cn"),
                 [UDPFLOW, "recv", "-p", str(UP_PORT + i), "-o",
                  os.path.join(rundir, "udp-up-mn%d.csv" % i), "-t",
-                 str(duration + 5)],
+                 str(duration * 3 + 10)],
                 out=os.path.join(rundir, "udp-up-mn%d.json" % i))))
         iperf = None
         if tr["tcp"]:
