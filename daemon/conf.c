@@ -255,12 +255,15 @@ conf_defaults(struct conf *c)
 	c->return_to_lma = 0;
 }
 
+static void conf_index_free(struct conf *c);
+
 void
 conf_free(struct conf *c)
 {
 	free(c->access);
 	free(c->mags);
 	free(c->mn);
+	conf_index_free(c);
 	c->access = NULL;
 	c->mags = NULL;
 	c->mn = NULL;
@@ -331,6 +334,143 @@ conf_prefix_overlap(const struct mh_prefix *a, const struct mh_prefix *b)
 {
 	unsigned len = a->len < b->len ? a->len : b->len;
 	return conf_prefix_match(&a->prefix, &b->prefix, len);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Hash indexes of the policy store: open addressing with linear probing,
+ * at most half full, slots hold array index + 1 (0: empty).  Built while
+ * the profiles are read, so the duplicate checks are O(1) each too.
+ */
+
+struct conf_hash {
+	uint32_t *slot;
+	uint32_t mask; /* slots - 1, a power of two */
+};
+
+struct conf_index {
+	struct conf_hash nai;	 /* over c->mn, by nai */
+	struct conf_hash lladdr; /* over c->mn, by lladdr */
+	struct conf_hash mag;	 /* over c->mags, by addr */
+};
+
+/* FNV-1a, 32 bits. */
+static uint32_t
+conf_hash_bytes(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static int
+conf_hash_init(struct conf_hash *h, unsigned n)
+{
+	uint32_t size = 16;
+
+	while (size < 2u * n)
+		size *= 2;
+	h->slot = calloc(size, sizeof(*h->slot));
+	if (h->slot == NULL)
+		return -ENOMEM;
+	h->mask = size - 1;
+	return 0;
+}
+
+static void
+conf_hash_free(struct conf_hash *h)
+{
+	free(h->slot);
+	h->slot = NULL;
+	h->mask = 0;
+}
+
+static struct conf_index *
+conf_index_get(struct conf *c)
+{
+	if (c->index == NULL)
+		c->index = calloc(1, sizeof(*c->index));
+	return c->index;
+}
+
+static void
+conf_index_free(struct conf *c)
+{
+	if (c->index == NULL)
+		return;
+	conf_hash_free(&c->index->nai);
+	conf_hash_free(&c->index->lladdr);
+	conf_hash_free(&c->index->mag);
+	free(c->index);
+	c->index = NULL;
+}
+
+/* The array index stored under key, or -1.  eq(c, i, key) compares. */
+static long
+conf_hash_find(const struct conf_hash *h, uint32_t hash, const struct conf *c,
+	       const void *key,
+	       int (*eq)(const struct conf *, uint32_t, const void *))
+{
+	for (uint32_t i = hash & h->mask;; i = (i + 1) & h->mask) {
+		uint32_t v = h->slot[i];
+		if (v == 0)
+			return -1;
+		if (eq(c, v - 1, key))
+			return (long)(v - 1);
+	}
+}
+
+/* Insert array index idx (the caller checked that key is absent). */
+static void
+conf_hash_put(struct conf_hash *h, uint32_t hash, uint32_t idx)
+{
+	uint32_t i = hash & h->mask;
+
+	while (h->slot[i] != 0)
+		i = (i + 1) & h->mask;
+	h->slot[i] = idx + 1;
+}
+
+static int
+conf_eq_nai(const struct conf *c, uint32_t i, const void *key)
+{
+	return strcmp(c->mn[i].nai, key) == 0;
+}
+
+static int
+conf_eq_lladdr(const struct conf *c, uint32_t i, const void *key)
+{
+	return memcmp(c->mn[i].lladdr, key, 6) == 0;
+}
+
+static int
+conf_eq_mag(const struct conf *c, uint32_t i, const void *key)
+{
+	return IN6_ARE_ADDR_EQUAL(&c->mags[i].addr, key);
+}
+
+static long
+conf_find_nai(const struct conf *c, const char *nai)
+{
+	return conf_hash_find(&c->index->nai, conf_hash_bytes(nai, strlen(nai)),
+			      c, nai, conf_eq_nai);
+}
+
+static long
+conf_find_lladdr(const struct conf *c, const uint8_t lladdr[6])
+{
+	return conf_hash_find(&c->index->lladdr, conf_hash_bytes(lladdr, 6), c,
+			      lladdr, conf_eq_lladdr);
+}
+
+static long
+conf_find_mag(const struct conf *c, const struct in6_addr *a)
+{
+	return conf_hash_find(&c->index->mag, conf_hash_bytes(a, sizeof(*a)), c,
+			      a, conf_eq_mag);
 }
 
 /* Levenshtein distance, case-insensitive, for "did you mean". */
@@ -975,6 +1115,14 @@ conf_read_mags(struct conf_ctx *x, const config_setting_t *root)
 		}
 		c->n_mags = i + 1;
 	}
+	struct conf_index *ix = conf_index_get(c);
+	if (ix == NULL || conf_hash_init(&ix->mag, n) < 0)
+		return conf_err(x, l, "out of memory");
+	for (unsigned i = 0; i < n; i++)
+		conf_hash_put(
+		    &ix->mag,
+		    conf_hash_bytes(&c->mags[i].addr, sizeof(c->mags[i].addr)),
+		    i);
 	return 0;
 }
 
@@ -1080,6 +1228,91 @@ conf_check_overlap(struct conf_ctx *x, const config_setting_t *g, unsigned idx)
 	return 0;
 }
 
+struct conf_pfx_ent {
+	struct mh_prefix p;
+	uint32_t order; /* position in the file: MN, then prefix */
+	uint32_t mn;
+	uint32_t min_order; /* least order on the stack up to here */
+};
+
+/* Address, then shorter first, then file order: a prefix sorts right
+ * before everything it contains. */
+static int
+conf_pfx_cmp(const void *va, const void *vb)
+{
+	const struct conf_pfx_ent *a = va, *b = vb;
+	int r = memcmp(&a->p.prefix, &b->p.prefix, sizeof(a->p.prefix));
+
+	if (r != 0)
+		return r;
+	if (a->p.len != b->p.len)
+		return a->p.len < b->p.len ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/*
+ * Overlapping prefixes among the first c->n_mn profiles, reported as
+ * conf_check_overlap would report them checking each profile in file
+ * order: the first prefix that overlaps an earlier one.  Sorting makes
+ * nesting a stack walk, O(P log P) for P prefixes; each prefix's
+ * earliest container on the stack gives the pair whose later member is
+ * earliest in the file.
+ */
+static int
+conf_check_overlaps(struct conf_ctx *x, const config_setting_t *l)
+{
+	const struct conf *c = x->c;
+	size_t np = 0, k = 0, top = 0;
+
+	for (unsigned i = 0; i < c->n_mn; i++)
+		np += c->mn[i].n_hnp;
+	if (np < 2)
+		return 0;
+	struct conf_pfx_ent *e = calloc(np, sizeof(*e));
+	struct conf_pfx_ent **stack = calloc(np, sizeof(*stack));
+	if (e == NULL || stack == NULL) {
+		free(e);
+		free(stack);
+		return conf_err(x, l, "out of memory");
+	}
+	for (unsigned i = 0; i < c->n_mn; i++)
+		for (unsigned j = 0; j < c->mn[i].n_hnp; j++, k++) {
+			e[k].p = c->mn[i].hnp[j];
+			e[k].order = (uint32_t)k;
+			e[k].mn = i;
+		}
+	qsort(e, np, sizeof(*e), conf_pfx_cmp);
+	uint32_t first = UINT32_MAX, first_mn = 0;
+	for (k = 0; k < np; k++) {
+		struct conf_pfx_ent *p = &e[k];
+		while (top > 0 && !(stack[top - 1]->p.len <= p->p.len &&
+				    conf_prefix_match(&stack[top - 1]->p.prefix,
+						      &p->p.prefix,
+						      stack[top - 1]->p.len)))
+			top--;
+		p->min_order = p->order;
+		if (top > 0) {
+			uint32_t m = stack[top - 1]->min_order;
+			uint32_t later = m > p->order ? m : p->order;
+			if (later < first)
+				first = later;
+			if (m < p->min_order)
+				p->min_order = m;
+		}
+		stack[top++] = p;
+	}
+	free(e);
+	free(stack);
+	if (first == UINT32_MAX)
+		return 0;
+	/* The MN that prefix belongs to. */
+	for (unsigned i = 0, o = 0; i < c->n_mn; o += c->mn[i].n_hnp, i++)
+		if (first >= o && first < o + c->mn[i].n_hnp)
+			first_mn = i;
+	return conf_check_overlap(x, config_setting_get_elem(l, first_mn),
+				  first_mn);
+}
+
 static int
 conf_read_mn(struct conf_ctx *x, const config_setting_t *g, unsigned idx)
 {
@@ -1141,22 +1374,26 @@ conf_read_mn(struct conf_ctx *x, const config_setting_t *g, unsigned idx)
 	if (mn->buffering < 0)
 		mn->buffering = c->buffering;
 
-	for (unsigned j = 0; j < idx; j++) {
-		if (strcmp(c->mn[j].nai, mn->nai) == 0)
-			return conf_err(x, sid,
-					"duplicate mobile node id '%s' (first "
-					"at line %d)",
-					mn->nai, c->mn[j].line);
-		if (memcmp(c->mn[j].lladdr, mn->lladdr, 6) == 0) {
-			conf_mac_str(mn->lladdr, m);
-			return conf_err(x,
-					config_setting_get_member(g, "lladdr"),
-					"duplicate lladdr %s (mobile node '%s' "
-					"at line %d)",
-					m, c->mn[j].nai, c->mn[j].line);
-		}
+	/* Duplicates of an earlier profile: the earlier one is named, and
+	 * of two, the first in the file (its id before its lladdr). */
+	long jn = conf_find_nai(c, mn->nai);
+	long jl = conf_find_lladdr(c, mn->lladdr);
+	if (jn >= 0 && (jl < 0 || jn <= jl))
+		return conf_err(x, sid,
+				"duplicate mobile node id '%s' (first "
+				"at line %d)",
+				mn->nai, c->mn[jn].line);
+	if (jl >= 0) {
+		conf_mac_str(mn->lladdr, m);
+		return conf_err(x, config_setting_get_member(g, "lladdr"),
+				"duplicate lladdr %s (mobile node '%s' "
+				"at line %d)",
+				m, c->mn[jl].nai, c->mn[jl].line);
 	}
-	return conf_check_overlap(x, g, idx);
+	conf_hash_put(&c->index->nai, conf_hash_bytes(mn->nai, strlen(mn->nai)),
+		      idx);
+	conf_hash_put(&c->index->lladdr, conf_hash_bytes(mn->lladdr, 6), idx);
+	return 0;
 }
 
 static int
@@ -1172,14 +1409,20 @@ conf_read_mns(struct conf_ctx *x, const config_setting_t *root)
 	if (n == 0)
 		return 0;
 	c->mn = calloc(n, sizeof(*c->mn));
-	if (c->mn == NULL)
+	struct conf_index *ix = conf_index_get(c);
+	if (c->mn == NULL || ix == NULL || conf_hash_init(&ix->nai, n) < 0 ||
+	    conf_hash_init(&ix->lladdr, n) < 0)
 		return conf_err(x, l, "out of memory");
 	for (unsigned i = 0; i < n; i++) {
-		if (conf_read_mn(x, config_setting_get_elem(l, i), i) < 0)
+		if (conf_read_mn(x, config_setting_get_elem(l, i), i) < 0) {
+			/* An overlap among the profiles before this one
+			 * comes first in the file: it wins. */
+			conf_check_overlaps(x, l);
 			return -EINVAL;
+		}
 		c->n_mn = i + 1;
 	}
-	return 0;
+	return conf_check_overlaps(x, l);
 }
 
 static int
@@ -1539,6 +1782,10 @@ conf_check_main(const char *path, FILE *out, FILE *err)
 const struct conf_mn *
 conf_mn_by_nai(const struct conf *c, const char *nai)
 {
+	if (c->index != NULL && c->index->nai.slot != NULL) {
+		long i = conf_find_nai(c, nai);
+		return i < 0 ? NULL : &c->mn[i];
+	}
 	for (unsigned i = 0; i < c->n_mn; i++)
 		if (strcmp(c->mn[i].nai, nai) == 0)
 			return &c->mn[i];
@@ -1548,6 +1795,10 @@ conf_mn_by_nai(const struct conf *c, const char *nai)
 const struct conf_mn *
 conf_mn_by_lladdr(const struct conf *c, const uint8_t lladdr[6])
 {
+	if (c->index != NULL && c->index->lladdr.slot != NULL) {
+		long i = conf_find_lladdr(c, lladdr);
+		return i < 0 ? NULL : &c->mn[i];
+	}
 	for (unsigned i = 0; i < c->n_mn; i++)
 		if (memcmp(c->mn[i].lladdr, lladdr, 6) == 0)
 			return &c->mn[i];
@@ -1557,6 +1808,10 @@ conf_mn_by_lladdr(const struct conf *c, const uint8_t lladdr[6])
 const struct conf_peer *
 conf_mag_by_addr(const struct conf *c, const struct in6_addr *a)
 {
+	if (c->index != NULL && c->index->mag.slot != NULL) {
+		long i = conf_find_mag(c, a);
+		return i < 0 ? NULL : &c->mags[i];
+	}
 	for (unsigned i = 0; i < c->n_mags; i++)
 		if (IN6_ARE_ADDR_EQUAL(&c->mags[i].addr, a))
 			return &c->mags[i];

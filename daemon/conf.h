@@ -28,7 +28,7 @@ enum conf_tunnel_mode { TUNNEL_DYNAMIC, TUNNEL_STATIC };
 
 #define CONF_MAX_NAME 64
 #define CONF_MAX_PREFIX MH_MAX_HNP
-#define CONF_MAX_MN 1024   /* profiles per file (checks are quadratic) */
+#define CONF_MAX_MN 100000 /* profiles per file */
 #define CONF_MAX_MAGS 256  /* authorised MAGs per LMA */
 #define CONF_MAX_ACCESS 64 /* access interfaces per MAG */
 #define CONF_ERRLEN 1024   /* enough for "FILE:LINE: reason" */
@@ -139,6 +139,9 @@ struct conf {
 	/* policy store */
 	unsigned n_mn;
 	struct conf_mn *mn;
+	/* Hash indexes over mn and mags, built by conf_load (NULL in a
+	 * struct filled by hand: the lookups then scan linearly). */
+	struct conf_index *index;
 };
 
 /* Defaults for everything; role is LMA, no peers, no MNs. */
@@ -168,7 +171,11 @@ void conf_free(struct conf *c);
  */
 int conf_check_main(const char *path, FILE *out, FILE *err);
 
-/* Policy store lookups (linear; profiles are few per daemon). */
+/*
+ * Policy store lookups.  By NAI, by lladdr and by MAG address: O(1) on
+ * average through the hash indexes conf_load builds.  conf_mn_by_addr
+ * and conf_access_by_ifname scan linearly (used off the per-PBU path).
+ */
 const struct conf_mn *conf_mn_by_nai(const struct conf *c, const char *nai);
 const struct conf_mn *conf_mn_by_lladdr(const struct conf *c,
 					const uint8_t lladdr[6]);
