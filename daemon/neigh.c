@@ -30,9 +30,12 @@ neigh_flush_dev(int ifindex)
 	     o = nl_cache_get_next(o)) {
 		struct rtnl_neigh *nb = (struct rtnl_neigh *)o;
 		int state = rtnl_neigh_get_state(nb);
+		/* Only unresolved entries: deleting a REACHABLE or STALE
+		 * one makes some kernels (6.1) report it FAILED, which the
+		 * MAG's NUD detection would take for the MN leaving. */
 		if (rtnl_neigh_get_ifindex(nb) != ifindex ||
 		    rtnl_neigh_get_family(nb) != AF_INET6 ||
-		    (state & (NUD_PERMANENT | NUD_NOARP)))
+		    !(state & (NUD_INCOMPLETE | NUD_FAILED)))
 			continue;
 		/* rtnl_neigh_delete waits for the kernel's ACK. */
 		if ((err = rtnl_neigh_delete(sk, nb, 0)) < 0 &&

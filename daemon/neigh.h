@@ -8,13 +8,13 @@
  * such an entry waits for its retransmission timer (1 s by default), and
  * only three packets queue behind it: the downlink stalls for up to a
  * second after a perfectly fast registration.  Flushing the link's
- * dynamic entries when the MN's routes are installed makes the first
+ * unresolved entries when the MN's routes are installed makes the first
  * downlink packet solicit at once.
  */
 #ifndef PMIPD_NEIGH_H
 #define PMIPD_NEIGH_H
 
-/* Delete the dynamic (not permanent, not NOARP) IPv6 neighbour entries
+/* Delete the unresolved (INCOMPLETE or FAILED) IPv6 neighbour entries
  * on ifindex.  Returns the number deleted or a negative errno. */
 int neigh_flush_dev(int ifindex);
 
