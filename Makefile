@@ -181,6 +181,12 @@ handover: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON) scenarios/run.py scenarios/$(SCENARIO).toml
 
+# Fresh runs -> analysis/figures/*.png and analysis/REPORT.md (git-ignored).
+.PHONY: figures
+figures: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON) analysis/figures.py
+
 # Kernel and user backends against plain forwarding (docs/benchmarks.md).
 bench-dataplane: deps
 	$(Q)$(MAKE) --no-print-directory all

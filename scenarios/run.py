@@ -37,6 +37,7 @@ SCENARIO_DEFAULTS = {
     "topology": {"mns": 1, "backend": "auto", "buffering": False,
                  "return_to_lma": False,
                  "detach": ["link", "nud"],
+                 "lifetime": pmiptb.DEFAULTS["lifetime"],
                  "mag_lma_delay_ms": 0, "mag_lma_loss": 0.0},
     "traffic": {"udp_rate": 1000, "udp_size": 200, "tcp": True,
                 "tcp_rate": "50M"},
@@ -73,6 +74,7 @@ def testbed_params(sc):
     return {"mns": int(t["mns"]), "backend": t["backend"],
             "buffering": bool(t["buffering"]), "detach": list(t["detach"]),
             "return_to_lma": bool(t["return_to_lma"]),
+            "lifetime": int(t["lifetime"]),
             "mag_lma_delay_ms": float(t["mag_lma_delay_ms"]),
             "mag_lma_loss": float(t["mag_lma_loss"])}
 
@@ -177,7 +179,7 @@ def run(sc, args):
         raise SystemExit("run.py: %s missing; run 'make' first" % UDPFLOW)
     run_id = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + \
         "-" + sc["name"]
-    capdir = os.path.join(TOP, "captures")
+    capdir = os.path.abspath(args.captures)
     rundir = os.path.join(capdir, run_id)
     os.makedirs(rundir)
     latest = os.path.join(capdir, "latest")
@@ -316,6 +318,9 @@ def main():
     ap.add_argument("scenario")
     ap.add_argument("--prefix", default=pmiptb.DEFAULTS["prefix"])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--captures", default=os.path.join(TOP, "captures"),
+                    metavar="DIR", help="write the run under DIR "
+                    "(default: captures/)")
     ap.add_argument("--keep", action="store_true",
                     help="leave a testbed this run built")
     ap.add_argument("--down-after", action="store_true",
