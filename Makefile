@@ -94,6 +94,13 @@ $(BUILD)/pmip-nfdelay: testbed/tools/nfdelay.c
 	@$(if $(Q),echo "  CC/LD   $@")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(NFQ_LIBS)
 
+# Registration load against one LMA (links the daemon's library).
+$(BUILD)/pmip-regload: testbed/tools/regload.c $(BUILD)/libpmip.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC/LD   $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+all: $(BUILD)/pmip-regload
+
 # Sanitizer build: the library, both binaries and the unit tests.
 $(BUILD)/san/%.o: daemon/%.c
 	@mkdir -p $(@D)
@@ -125,9 +132,11 @@ unit-test: $(TESTS) $(BUILD)/san/pmipd $(BUILD)/san/pmipctl
 	  TOP=$(CURDIR); \
 	for t in $(TESTS); do echo "== $$t"; $$t; done
 
-integration-test: $(BUILD)/san/pmipd $(BUILD)/san/pmipctl $(BUILD)/pmipd $(BUILD)/pmipctl
+integration-test: $(BUILD)/san/pmipd $(BUILD)/san/pmipctl $(BUILD)/pmipd $(BUILD)/pmipctl \
+                  $(BUILD)/pmip-regload
 	$(Q)if [ -d tests ] && ls tests/test_*.py >/dev/null 2>&1; then \
 	  PMIPD=$(CURDIR)/$(BUILD)/san/pmipd PMIPCTL=$(CURDIR)/$(BUILD)/san/pmipctl \
+	  PMIP_REGLOAD=$(CURDIR)/$(BUILD)/pmip-regload \
 	  $(PYTHON) -m pytest -q -ra tests analysis; \
 	else echo "no integration tests yet"; fi
 
@@ -191,6 +200,15 @@ figures: deps
 bench-dataplane: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON) testbed/bench_dataplane.py $(BENCH_ARGS)
+
+# Registration rate, latency and memory at one LMA (root; docs/benchmarks.md).
+.PHONY: bench-registration bench-guard
+bench-registration: $(BUILD)/pmipd $(BUILD)/pmipctl $(BUILD)/pmip-regload
+	$(Q)$(PYTHON) testbed/bench_registration.py $(BENCH_ARGS)
+
+# Instruction-count regression guard of the registration path (callgrind).
+bench-guard: $(BUILD)/pmip-regload
+	$(Q)$(PYTHON) analysis/bench_guard.py --regload $(BUILD)/pmip-regload
 
 C_FILES = $(wildcard daemon/*.c daemon/*.h daemon/tests/*.c daemon/fuzz/*.c)
 check-format:
