@@ -341,8 +341,15 @@ mag_remaining_s(const struct bul *b, ev_time_t now)
 /*
  * RFC 5213 section 6.8 (home network emulation) and 6.9.3: a unicast RA
  * from the fixed link-local and link-layer address with one Prefix
- * Information option per HNP, valid and preferred lifetimes no longer
- * than what is left of the binding, and the access-link MTU.
+ * Information option per HNP and the access-link MTU.
+ *
+ * The prefixes' valid and preferred lifetimes are the granted binding
+ * lifetime, not what is left of it: the MAG refreshes the binding at
+ * MAG_REFRESH_PCT of its lifetime and advertises again, so an MN that
+ * stays keeps its prefixes; lifetimes counted down to the refresh would
+ * reach 0 s in the RA before it, and a host drops an address advertised
+ * with a valid lifetime of 0 (seen with Linux: a second-long outage at
+ * every refresh).
  */
 static void
 mag_send_ra(struct mag *m, struct bul *b)
@@ -352,6 +359,8 @@ mag_send_ra(struct mag *m, struct bul *b)
 	uint8_t buf[ND_RA_MAX_LEN];
 	const struct in6_addr *dst;
 	uint32_t remaining = mag_remaining_s(b, ev_now());
+	uint32_t lifetime = b->lifetime_s > remaining ? b->lifetime_s
+						      : remaining;
 	unsigned rl;
 	ssize_t n;
 
@@ -368,8 +377,8 @@ mag_send_ra(struct mag *m, struct bul *b)
 		ra.prefix[i].prefix = b->hnp[i].prefix;
 		ra.prefix[i].len = b->hnp[i].len;
 		ra.prefix[i].flags = ND_PI_F_ONLINK | ND_PI_F_AUTO;
-		ra.prefix[i].valid = remaining;
-		ra.prefix[i].preferred = remaining;
+		ra.prefix[i].valid = lifetime;
+		ra.prefix[i].preferred = lifetime;
 		ra.n_prefix++;
 	}
 	ra.mtu = c->mtu;
