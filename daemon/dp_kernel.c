@@ -1006,6 +1006,8 @@ dpk_lma_route_del(struct dp *dp, const struct dp_mn *mn)
 	return err;
 }
 
+static void dpk_hold_flush(struct dpk *k);
+
 static int
 dpk_lma_route_add(struct dp *dp, const struct dp_mn *mn)
 {
@@ -1032,6 +1034,9 @@ dpk_lma_route_add(struct dp *dp, const struct dp_mn *mn)
 			return err;
 		}
 	}
+	/* Packets the hold device took before the route moved go out now,
+	 * ahead of those the kernel forwards from here on. */
+	dpk_hold_flush(k);
 	return 0;
 }
 
@@ -1118,6 +1123,22 @@ dpk_hold_cb(struct ev *ev, int fd, unsigned events, void *arg)
 		}
 		/* Only IPv6 to a held prefix is routed here; MLD and the
 		 * like cannot appear (no link-local address). */
+		if (n < 40 || (k->hold_buf[0] >> 4) != 6 || !k->hold ||
+		    !k->hold(k->hold_arg, NULL, k->hold_buf, (size_t)n))
+			k->hold_dropped++;
+	}
+}
+
+/* Everything queued on the hold device, at once (bounded). */
+static void
+dpk_hold_flush(struct dpk *k)
+{
+	if (k->hold_fd < 0)
+		return;
+	for (int i = 0; i < DPK_HOLD_TXQLEN; i++) {
+		ssize_t n = read(k->hold_fd, k->hold_buf, DPK_HOLD_BUFSZ);
+		if (n < 0)
+			return;
 		if (n < 40 || (k->hold_buf[0] >> 4) != 6 || !k->hold ||
 		    !k->hold(k->hold_arg, NULL, k->hold_buf, (size_t)n))
 			k->hold_dropped++;
