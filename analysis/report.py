@@ -15,6 +15,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 
 import flows
 
@@ -78,6 +79,77 @@ def attach_latencies(pcap, attaches):
                     "ra_s": after[0] if after else None,
                     "latency_ms": (after[0] - t0) * 1e3 if after
                     else None})
+    return out
+
+
+def _pcap_records(path):
+    """(time_s, frame bytes) of every record of a pcap (Ethernet, the
+    microsecond format tcpdump writes)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return
+    magic = struct.unpack("<I", data[:4])[0]
+    endian = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    scale = 1e-9 if magic in (0xa1b23c4d, 0x4d3cb2a1) else 1e-6
+    off = 24
+    while off + 16 <= len(data):
+        sec, frac, incl, _ = struct.unpack(endian + "IIII",
+                                           data[off:off + 16])
+        off += 16
+        yield sec + frac * scale, data[off:off + incl]
+        off += incl
+
+
+def _udp_to(ip6, dst, port):
+    """True if the IPv6 packet ip6 is UDP to (dst, port), tunnelled or
+    not (next header 41 unwraps one level)."""
+    if len(ip6) >= 40 and ip6[6] == 41:
+        ip6 = ip6[40:]
+    return (len(ip6) >= 44 and ip6[6] == 17 and ip6[24:40] == dst and
+            int.from_bytes(ip6[42:44], "big") == port)
+
+
+def buffer_occupancy(rundir, mn_addr, port, bin_ms=5):
+    """Packets of the CN -> MN flow inside the LMA over time: those seen
+    arriving on the LMA's CN link (lma-cn0.pcap) minus those seen
+    leaving towards a MAG (lma-core0.pcap), sampled as the maximum per
+    bin_ms bin.  Normally 0 or 1; while the LMA holds the MN's traffic
+    during a handover, the buffer's occupancy.  Taken from the wire, so
+    it needs no help from the daemon."""
+    import ipaddress
+    dst = ipaddress.IPv6Address(mn_addr).packed
+    ev = []
+    for name, d in (("lma-cn0.pcap", 1), ("lma-core0.pcap", -1)):
+        path = os.path.join(rundir, name)
+        if not os.path.exists(path):
+            return []
+        for t, fr in _pcap_records(path):
+            if len(fr) > 14 and fr[12:14] == b"\x86\xdd" and \
+                    _udp_to(fr[14:], dst, port):
+                ev.append((t, d))
+    if not ev:
+        return []
+    ev.sort()
+    t0 = ev[0][0]
+    width = bin_ms / 1000.0
+    out, level, cur_bin, peak = [], 0, 0, 0
+
+    def emit(b, v):
+        out.append({"t_s": round(b * width, 4), "packets": max(v, 0)})
+
+    for t, d in ev:
+        b = int((t - t0) / width)
+        if b != cur_bin:
+            emit(cur_bin, peak)
+            if b > cur_bin + 1:          # quiet bins keep the level
+                emit(cur_bin + 1, level)
+            cur_bin, peak = b, level
+        level += d
+        peak = max(peak, level)
+    emit(cur_bin, peak)
+    emit(cur_bin + 1, level)
     return out
 
 
@@ -189,6 +261,16 @@ def analyze_run(rundir, sc, events, t_traffic_ns):
             per_mn.append(s)
         res["udp"][direction] = per_mn
     res["tcp"] = tcp_result(os.path.join(rundir, "iperf3.json"))
+    if sc["topology"].get("buffering"):
+        try:
+            sys.path.insert(0, os.path.join(os.path.dirname(
+                os.path.dirname(os.path.abspath(__file__))), "testbed"))
+            import pmiptb
+            res["buffer_occupancy"] = buffer_occupancy(
+                rundir, pmiptb.eui64(pmiptb.mn_prefix(1), pmiptb.mn_mac(1)),
+                5001)
+        except (OSError, ValueError) as e:
+            res["buffer_occupancy_error"] = str(e)
     res["daemon_timing_us"] = daemon_timing(rundir)
     res["buffers"] = lma_buffers(rundir)
     return res
