@@ -5,7 +5,12 @@
 #   make                 build build/pmipd and build/pmipctl
 #   make test            unit tests (ASan+UBSan), integration tests, test-qemu
 #   make test-qemu       the ip6tnl data plane under qemu (stock Debian kernel)
+#   make testbed         build the namespace testbed (root); testbed-down removes it
+#   make handover        run a scenario (SCENARIO=basic) on the testbed
+#   make figures         fresh runs -> analysis/figures and analysis/REPORT.md
 #   make bench-dataplane data plane throughput and latency (root, testbed)
+#   make bench-registration  many MAGs register many MNs at one LMA
+#   make bench-guard     registration cost against bench/baseline-registration.json
 #   make fuzz            run every libFuzzer target (FUZZ_SECONDS each, clang)
 #   make check-format    clang-format --dry-run over every C file
 #
