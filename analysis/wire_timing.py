@@ -49,9 +49,11 @@ TSHARK = shutil.which("tshark")
 # daemon's by at most BELOW (the tap sits inside sendmsg), and above it
 # by at most ABOVE (receive path and wake-up; on the MAG's link-up steps
 # also the ip process and linkwatch between the testbed's command and
-# the carrier event, LINK_ABOVE).  See docs/figures.md for how these
-# were measured.
-TOLERANCE = {"below_us": 30.0, "above_us": 1000.0, "link_above_us": 5000.0}
+# the carrier event, LINK_ABOVE: 0.3-1.9 ms on a quiet machine, but
+# over 10 ms while other jobs load both cores, so the bound is loose: it
+# still catches a timer in the wrong unit or one that misses the step).
+# See docs/figures.md for how these were measured.
+TOLERANCE = {"below_us": 30.0, "above_us": 1000.0, "link_above_us": 50000.0}
 
 LMA_STEPS = {"first_registration": "pbu_to_pba_first_registration",
              "lifetime_extension": "pbu_to_pba_lifetime_extension",
