@@ -44,6 +44,7 @@ enum bul_trigger {
 	BUL_TRIG_RS,	/* Router Solicitation with a known SLLAO */
 	BUL_TRIG_NEIGH, /* rtnetlink neighbour entry for a known lladdr */
 	BUL_TRIG_LINK,	/* carrier up on an MN's point-to-point access link */
+	BUL_TRIG_AP,	/* association reported by the access point (l2) */
 };
 
 struct bul {

@@ -1085,6 +1085,33 @@ mag_neigh_event(struct mag *m, int ifindex, const uint8_t lladdr[6],
 	mag_attach(m, mn, acc, ip, BUL_TRIG_NEIGH, ev_now());
 }
 
+int
+mag_l2_event(struct mag *m, int ifindex, const uint8_t lladdr[6], int up)
+{
+	const struct mag_access *acc = mag_access_by_ifindex(m, ifindex);
+	const struct conf_mn *mn;
+	struct bul *b;
+
+	if (!acc)
+		return -ENODEV;
+	if (!lladdr || !(mn = conf_mn_by_lladdr(m->conf, lladdr)))
+		return -ENOENT;
+	if (up) {
+		m->stats.l2_attach++;
+		mag_attach(m, mn, acc, NULL, BUL_TRIG_AP, ev_now());
+		return 0;
+	}
+	m->stats.l2_detach++;
+	b = bul_by_nai(&m->bul, mn->nai);
+	/* A station leaving an AP it was not registered through (it has
+	 * already moved to another of our links) changes nothing. */
+	if (!b || b->ifindex != ifindex || b->state == BUL_DEREG ||
+	    b->state == BUL_FAILED)
+		return 0;
+	mag_detach(m, b, "station disassociated");
+	return 0;
+}
+
 /* ---- set-up and tear-down ------------------------------------------ */
 
 int
@@ -1391,6 +1418,7 @@ static const struct {
     MAG_STAT(detach_nud),      MAG_STAT(detach_dad),
     MAG_STAT(dereg_done),      MAG_STAT(expired),
     MAG_STAT(dp_err),	       MAG_STAT(returned),
+    MAG_STAT(l2_attach),       MAG_STAT(l2_detach),
 };
 #undef MAG_STAT
 

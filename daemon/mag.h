@@ -75,6 +75,7 @@ struct mag_stats {
 	uint64_t link_up, link_down, neigh_attach, neigh_fail;
 	uint64_t attach, attach_ignored, attach_no_lma, reg_abandoned;
 	uint64_t detach_link, detach_nud, detach_dad;
+	uint64_t l2_attach, l2_detach; /* access point events (pmipctl l2) */
 	uint64_t dereg_done, expired, dp_err;
 	uint64_t returned; /* detached MNs whose downlink went back to the
 			      LMA (return_to_lma) */
@@ -147,6 +148,15 @@ void mag_link_event(struct mag *m, int ifindex, int carrier_up);
 /* state: the kernel's NUD_* bits (linux/neighbour.h). */
 void mag_neigh_event(struct mag *m, int ifindex, const uint8_t lladdr[6],
 		     const struct in6_addr *ip, int state);
+/*
+ * A link-layer association (up) or disassociation (!up) of the station
+ * lladdr on the access interface ifindex, as an access point daemon
+ * reports it (hostapd's AP-STA-CONNECTED / AP-STA-DISCONNECTED).  An
+ * association attaches the MN (trigger "ap"); a disassociation detaches
+ * it like carrier down on its own link.  0, -ENODEV (not an access
+ * interface) or -ENOENT (lladdr not in the policy store).
+ */
+int mag_l2_event(struct mag *m, int ifindex, const uint8_t lladdr[6], int up);
 
 /* The access interface entry for ifindex, or NULL. */
 const struct mag_access *mag_access_by_ifindex(const struct mag *m,

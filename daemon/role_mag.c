@@ -4,8 +4,13 @@
  * the Mobility Header socket, and adds the control commands
  *   bul     the binding update list
  *   stats   counters and per-step processing times
+ *   l2      link-layer events from the access network:
+ *           l2 attach|detach IFNAME LLADDR (an access point's station
+ *           association / disassociation, as hostapd reports them)
  */
 #include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +47,44 @@ role_mag_cmd_stats(struct ctl_req *req, void *arg)
 	return 0;
 }
 
+static int
+role_mag_cmd_l2(struct ctl_req *req, void *arg)
+{
+	struct role_mag *r = arg;
+	unsigned v[6];
+	uint8_t ll[6];
+	char tail;
+	int up, ifindex, err;
+
+	if (req->argc != 4 || (strcmp(req->argv[1], "attach") != 0 &&
+			       strcmp(req->argv[1], "detach") != 0))
+		return ctl_error(req, "usage: l2 attach|detach IFNAME LLADDR");
+	up = strcmp(req->argv[1], "attach") == 0;
+	if (sscanf(req->argv[3], "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1],
+		   &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+		return ctl_error(req, "bad link-layer address '%s'",
+				 req->argv[3]);
+	for (int i = 0; i < 6; i++)
+		ll[i] = (uint8_t)v[i];
+	if (!(ifindex = (int)if_nametoindex(req->argv[2])))
+		return ctl_error(req, "no interface '%s'", req->argv[2]);
+	err = mag_l2_event(&r->mag, ifindex, ll, up);
+	if (err == -ENODEV)
+		return ctl_error(req, "%s is not an access interface",
+				 req->argv[2]);
+	if (err == -ENOENT)
+		return ctl_error(req, "%s is not in the policy store",
+				 req->argv[3]);
+	if (req->json) {
+		json_obj_begin(&req->js);
+		json_kv_str(&req->js, "event", up ? "attach" : "detach");
+		json_kv_str(&req->js, "ifname", req->argv[2]);
+		json_kv_str(&req->js, "lladdr", req->argv[3]);
+		json_obj_end(&req->js);
+	}
+	return 0;
+}
+
 static void
 role_mag_stop(struct pmipd *d)
 {
@@ -50,6 +93,7 @@ role_mag_stop(struct pmipd *d)
 		return;
 	ctl_unregister("bul");
 	ctl_unregister("stats");
+	ctl_unregister("l2");
 	mag_fini(&r->mag);
 	if (r->dp_open)
 		dp_close(&r->dp);
@@ -81,7 +125,11 @@ role_mag_start(struct pmipd *d)
 				role_mag_cmd_bul, r)) < 0 ||
 	    (err =
 		 ctl_register("stats", "counters and per-step processing times",
-			      role_mag_cmd_stats, r)) < 0)
+			      role_mag_cmd_stats, r)) < 0 ||
+	    (err = ctl_register("l2",
+				"l2 attach|detach IFNAME LLADDR: access point "
+				"events",
+				role_mag_cmd_l2, r)) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -741,6 +741,49 @@ test_neighbour_attach(void **state)
 	assert_int_equal(f->mag.stats.neigh_attach, 1);
 }
 
+/* Access point association / disassociation events (pmipctl l2). */
+static void
+test_l2_events(void **state)
+{
+	struct fx *f = *state;
+	struct mh_msg m;
+
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF + 1, MN1_MAC, 1),
+			 -ENODEV);
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, ROGUE_MAC, 1), -ENOENT);
+	assert_int_equal(f->n_mh, 0);
+	/* A disassociation of a station we do not serve changes nothing. */
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
+	assert_int_equal(f->n_mh, 0);
+	assert_null(mn1(f));
+
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 1), 0);
+	assert_int_equal(f->n_mh, 1);
+	assert_int_equal(mn1(f)->trigger, BUL_TRIG_AP);
+	assert_string_equal(bul_trigger_name(mn1(f)->trigger), "ap");
+	last_pbu(f, &m);
+	assert_int_equal(m.bu.lifetime, 3600 / 4);
+	pba(f, m.bu.seq, 0);
+	assert_int_equal(mn1(f)->state, BUL_REGISTERED);
+	assert_int_equal(f->mag.stats.l2_attach, 1);
+
+	/* Disassociation: de-registration, as for carrier down. */
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
+	assert_int_equal(mn1(f)->state, BUL_DEREG);
+	assert_int_equal(f->n_mh, 2);
+	last_pbu(f, &m);
+	assert_int_equal(m.bu.lifetime, 0);
+	assert_int_equal(f->mag.stats.l2_detach, 2);
+
+	/* Associated again before the de-registration completed. */
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 1), 0);
+	assert_int_equal(mn1(f)->state, BUL_REGISTERING);
+	assert_int_equal(mn1(f)->trigger, BUL_TRIG_AP);
+	assert_int_equal(f->n_mh, 3);
+	last_pbu(f, &m);
+	assert_int_equal(m.bu.lifetime, 3600 / 4);
+}
+
 static void
 test_dumps(void **state)
 {
@@ -845,6 +888,7 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_neighbour_attach, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_l2_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dumps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_input, setup,
 					    teardown),
