@@ -106,6 +106,25 @@ $(BUILD)/pmip-regload: testbed/tools/regload.c $(BUILD)/libpmip.a
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 all: $(BUILD)/pmip-regload
 
+# The ns-3 802.11 access network ([topology] access = "ns3-wifi"), only
+# where ns-3 is installed (scripts/install-ns3.sh; pkg-config needs
+# libgsl-dev for ns-3's .pc files).  Debian's .pc files carry a bogus
+# include flag, so the libraries are named here.
+CXX      ?= g++
+NS3_OK   := $(shell pkg-config --exists ns3-tap-bridge ns3-wifi ns3-mobility \
+              2>/dev/null && test -f /usr/include/ns3/tap-bridge-module.h && \
+              echo yes)
+NS3_LIBS := -lns3-tap-bridge -lns3-wifi -lns3-mobility -lns3-network \
+            -lns3-core -lpthread
+ifeq ($(NS3_OK),yes)
+$(BUILD)/pmip-ns3-wifi: testbed/ns3/wifi-access.cc
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CXX/LD  $@")
+	$(Q)$(CXX) -std=c++17 -O1 -g0 -Wall -Wextra $(WERROR) -o $@ $< $(NS3_LIBS)
+all: $(BUILD)/pmip-ns3-wifi
+integration-test: $(BUILD)/pmip-ns3-wifi
+endif
+
 # Sanitizer build: the library, both binaries and the unit tests.
 $(BUILD)/san/%.o: daemon/%.c
 	@mkdir -p $(@D)
@@ -142,6 +161,7 @@ integration-test: $(BUILD)/san/pmipd $(BUILD)/san/pmipctl $(BUILD)/pmipd $(BUILD
 	$(Q)if [ -d tests ] && ls tests/test_*.py >/dev/null 2>&1; then \
 	  PMIPD=$(CURDIR)/$(BUILD)/san/pmipd PMIPCTL=$(CURDIR)/$(BUILD)/san/pmipctl \
 	  PMIP_REGLOAD=$(CURDIR)/$(BUILD)/pmip-regload \
+	  PMIP_NS3_WIFI=$(CURDIR)/$(BUILD)/pmip-ns3-wifi \
 	  $(PYTHON) -m pytest -q -ra tests analysis; \
 	else echo "no integration tests yet"; fi
 

@@ -38,7 +38,8 @@ SCENARIO_DEFAULTS = {
                  "return_to_lma": False,
                  "detach": ["link", "nud"],
                  "lifetime": pmiptb.DEFAULTS["lifetime"],
-                 "mag_lma_delay_ms": 0, "mag_lma_loss": 0.0},
+                 "mag_lma_delay_ms": 0, "mag_lma_loss": 0.0,
+                 "access": "veth"},
     "traffic": {"udp_rate": 1000, "udp_size": 200, "tcp": True,
                 "tcp_rate": "50M"},
     "handover": {"count": 4, "gap_ms": 100, "dwell_s": 2.0,
@@ -76,7 +77,8 @@ def testbed_params(sc):
             "return_to_lma": bool(t["return_to_lma"]),
             "lifetime": int(t["lifetime"]),
             "mag_lma_delay_ms": float(t["mag_lma_delay_ms"]),
-            "mag_lma_loss": float(t["mag_lma_loss"])}
+            "mag_lma_loss": float(t["mag_lma_loss"]),
+            "access": str(t["access"])}
 
 
 def ensure_testbed(sc, prefix):

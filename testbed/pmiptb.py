@@ -28,6 +28,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -102,6 +103,10 @@ DEFAULTS = {
     "mag_lma_delay_ms": 0,
     "mag_lma_loss": 0.0,
     "nfdelay_rtprio": 10,       # SCHED_FIFO for the stage; 0: normal
+    # Access links: "veth" (point-to-point links switched in "air") or
+    # "ns3-wifi" (an ns-3 802.11 network: an AP per MAG, each MN a
+    # station; build/pmip-ns3-wifi, scripts/install-ns3.sh).
+    "access": "veth",
 }
 
 NFDELAY_QUEUE = 10   # MAGs: 10; LMA: 11 towards mag1, 12 towards mag2
@@ -121,6 +126,8 @@ class Testbed:
             TOP, "build", "pmipctl"))
         self.nfdelay = os.environ.get("PMIP_NFDELAY", os.path.join(
             TOP, "build", "pmip-nfdelay"))
+        self.ns3wifi = os.environ.get("PMIP_NS3_WIFI", os.path.join(
+            TOP, "build", "pmip-ns3-wifi"))
         self.state = {"params": self.p, "namespaces": [], "pids": {},
                       "attached": {}, "events": []}
         self._shells = {}
@@ -266,6 +273,11 @@ class Testbed:
             self.ip(mag, "addr", "add", MAG_ADDR[j] + "/64", "dev", "core0",
                     "nodad")
             self.ip(mag, "link", "set", "core0", "up")
+        if self.p.get("access") == "ns3-wifi":
+            self.save()
+            self._build_ns3_wifi(n)
+            self.start_link_delay()
+            return
         # Access links.
         for i in range(1, n + 1):
             mn = "mn%d" % i
@@ -290,6 +302,132 @@ class Testbed:
                 self.ip(mag, "link", "set", acc, "up")
         self.save()
         self.start_link_delay()
+
+    # -- ns-3 Wi-Fi access links ------------------------------------------
+    def _build_ns3_wifi(self, n):
+        """The access network is ns-3's (testbed/ns3/wifi-access.cc),
+        running in real time in "air": AP k's device is bridged to a tap
+        that becomes MAG k's access interface a1 (shared by every MN;
+        its MAC is the fixed one of RFC 6543), station i's to a tap
+        that becomes MN i's mn0.  The taps are created persistent in
+        "air", opened by ns-3, then moved (KERNEL-NOTES).  Association
+        events reach the MAGs through testbed/ns3/l2fwd.py (pmipctl l2),
+        as an AP daemon's would."""
+        if not os.access(self.ns3wifi, os.X_OK):
+            raise TestbedError("%s missing: run scripts/install-ns3.sh, "
+                               "then 'make'" % self.ns3wifi)
+        taps = ["ap1tap", "ap2tap"] + ["sta%dtap" % i
+                                        for i in range(1, n + 1)]
+        for t in taps:
+            self.ip("air", "tuntap", "add", "mode", "tap", "name", t)
+        # A station's tap has its MAC before ns-3 reads from it (UseLocal
+        # learns the device address from the first frame); MAG taps the
+        # fixed MAG address.
+        for i in range(1, n + 1):
+            self.ip("air", "link", "set", "sta%dtap" % i, "address",
+                    mn_mac(i))
+        for t in ("ap1tap", "ap2tap"):
+            self.ip("air", "link", "set", t, "address", FIXED_MAC)
+        cmd_path = os.path.join(self.dir, "ns3-wifi.cmd")
+        out_path = os.path.join(self.dir, "ns3-wifi.out")
+        if os.path.exists(cmd_path):
+            os.unlink(cmd_path)
+        os.mkfifo(cmd_path, 0o600)
+        # Read-write: the FIFO never reports end of file to ns-3.
+        fd = os.open(cmd_path, os.O_RDWR)
+        out = open(out_path, "ab")
+        start = out.tell()
+        log = open(os.path.join(self.dir, "ns3-wifi.log"), "ab")
+        args = [self.ns3wifi, "--stas=%d" % n,
+                "--apTaps=ap1tap,ap2tap",
+                "--staTaps=" + ",".join("sta%dtap" % i
+                                        for i in range(1, n + 1)),
+                "--staMacs=" + ",".join(mn_mac(i) for i in range(1, n + 1)),
+                "--start=" + ",".join("away" for _ in range(n))]
+        if os.environ.get("PMIP_NS3_PCAP"):
+            args.append("--pcap=" + os.path.join(self.dir, "wifi"))
+        try:
+            p = subprocess.Popen(["ip", "netns", "exec", self.ns("air")] +
+                                 args, stdin=fd, stdout=out, stderr=log,
+                                 start_new_session=True)
+        finally:
+            os.close(fd)
+            out.close()
+            log.close()
+        self.state["pids"]["ns3-wifi"] = p.pid
+        self.state["ns3_out"] = out_path
+        self.state["ns3_out_offset"] = start
+        self.save()
+
+        def ready():
+            with open(out_path, "rb") as f:
+                f.seek(start)
+                return b"READY" in f.read()
+        wait_until(lambda: ready() or _dead(p), timeout=30,
+                   what="pmip-ns3-wifi to start")
+        if p.poll() is not None:
+            raise TestbedError("pmip-ns3-wifi exited with %s; see %s" % (
+                p.returncode, os.path.join(self.dir, "ns3-wifi.log")))
+        for j, mag in enumerate(("mag1", "mag2")):
+            self.ip("air", "link", "set", "ap%dtap" % (j + 1), "netns",
+                    self.ns(mag))
+            self.ip(mag, "link", "set", "ap%dtap" % (j + 1), "name", "a1",
+                    "address", FIXED_MAC, "mtu", str(ACCESS_MTU))
+            # (created in "air", where IPv6 is off by default)
+            self.sysctl(mag, "net.ipv6.conf.a1.disable_ipv6=0",
+                        "net.ipv6.conf.a1.accept_dad=0")
+            self.ip(mag, "link", "set", "a1", "up")
+        for i in range(1, n + 1):
+            mn = "mn%d" % i
+            self.ip("air", "link", "set", "sta%dtap" % i, "netns",
+                    self.ns(mn))
+            self.ip(mn, "link", "set", "sta%dtap" % i, "name", "mn0",
+                    "address", mn_mac(i), "mtu", str(ACCESS_MTU))
+            self.sysctl(mn, "net.ipv6.conf.mn0.disable_ipv6=0",
+                        "net.ipv6.conf.mn0.accept_ra=1",
+                        "net.ipv6.conf.mn0.autoconf=1",
+                        "net.ipv6.conf.mn0.router_solicitation_delay=%d" %
+                        int(self.p["rs_delay_s"]))
+            self.ip(mn, "link", "set", "mn0", "up")
+        # The association-event forwarder (an AP daemon's role).
+        flog = open(os.path.join(self.dir, "l2fwd.log"), "ab")
+        f = subprocess.Popen(
+            [sys.executable, os.path.join(TOP, "testbed", "ns3",
+                                          "l2fwd.py"),
+             "--events", out_path, "--offset", str(start),
+             "--pmipctl", self.pmipctl,
+             "--sock", "1=" + self.sock("mag1"),
+             "--sock", "2=" + self.sock("mag2"), "--ifname", "a1"],
+            stdout=flog, stderr=subprocess.STDOUT, start_new_session=True)
+        flog.close()
+        self.state["pids"]["l2fwd"] = f.pid
+        self.save()
+
+    def ns3_cmd(self, line):
+        fd = os.open(os.path.join(self.dir, "ns3-wifi.cmd"),
+                     os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            os.write(fd, (line + "\n").encode())
+        finally:
+            os.close(fd)
+
+    def l2_events(self):
+        """ns-3's association reports: dicts with kind ("connected" /
+        "disconnected"), ap, sta, t_real_ns."""
+        out = []
+        path = self.state.get("ns3_out")
+        if not path or not os.path.exists(path):
+            return out
+        with open(path) as f:
+            f.seek(self.state.get("ns3_out_offset", 0))
+            for line in f:
+                w = line.split()
+                if not w or not w[0].startswith("AP-STA-"):
+                    continue
+                kv = dict(x.split("=", 1) for x in w[1:] if "=" in x)
+                out.append({"kind": w[0][7:].lower(), "ap": int(kv["ap"]),
+                            "sta": kv["sta"], "t_real_ns": int(kv["t"])})
+        return out
 
     # -- MAG-LMA delay and loss -------------------------------------------
     def _nfdelay(self, node, queues):
@@ -383,6 +521,10 @@ class Testbed:
         for j, mag in enumerate(("mag1", "mag2")):
             acc = ",\n".join('\t{ interface = "a%d"; att = 4; mn = "%s"; }' % (i, mn_nai(i))
                              for i in range(1, n + 1))
+            if self.p.get("access") == "ns3-wifi":
+                # One AP, one shared link: attachment comes from the
+                # AP's association reports (pmipctl l2), or the MN's RS.
+                acc = '\t{ interface = "a1"; att = 4; }'
             det = ", ".join('"%s"' % d for d in self.p["detach"])
             txt = ('# SPDX-License-Identifier: BSD-2-Clause\n'
                    '# generated by testbed/pmiptb.py\n'
@@ -465,6 +607,15 @@ class Testbed:
 
     def attach(self, i, mag):
         j = int(mag[-1])
+        if self.p.get("access") == "ns3-wifi":
+            # The station moves next to AP j; it associates when it
+            # hears it (the MAG learns of it from the AP's report).
+            t = self.now()
+            self.ns3_cmd("at %d %d" % (i, j))
+            self.state["attached"][str(i)] = mag
+            self.event("attach", t, mn=i, mag=mag)
+            self.save()
+            return
         port = "m%da%d" % (j, i)
         # The MN's side first: by the time the MAG sees carrier and
         # answers with an RA and a neighbour solicitation, the link is
@@ -480,6 +631,16 @@ class Testbed:
         self.save()
 
     def detach(self, i):
+        if self.p.get("access") == "ns3-wifi":
+            # Out of every AP's range: the station leaves its BSS after
+            # the beacons it misses.
+            t = self.now()
+            mag = self.state["attached"].get(str(i))
+            self.ns3_cmd("away %d" % i)
+            self.state["attached"].pop(str(i), None)
+            self.event("detach", t, mn=i, mag=mag)
+            self.save()
+            return
         self.ip_fast("air", [], sync=True)   # the shell is up and idle
         t = self.now()   # the first command takes the link down
         mag = self.state["attached"].get(str(i))
