@@ -359,8 +359,8 @@ mag_send_ra(struct mag *m, struct bul *b)
 	uint8_t buf[ND_RA_MAX_LEN];
 	const struct in6_addr *dst;
 	uint32_t remaining = mag_remaining_s(b, ev_now());
-	uint32_t lifetime = b->lifetime_s > remaining ? b->lifetime_s
-						      : remaining;
+	uint32_t lifetime =
+	    b->lifetime_s > remaining ? b->lifetime_s : remaining;
 	unsigned rl;
 	ssize_t n;
 
