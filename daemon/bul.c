@@ -16,7 +16,7 @@ static const char *const bul_state_names[] = {
 static const char *const bul_trigger_names[] = {
     [BUL_TRIG_NONE] = "none",	    [BUL_TRIG_RS] = "rs",
     [BUL_TRIG_NEIGH] = "neighbour", [BUL_TRIG_LINK] = "link",
-    [BUL_TRIG_AP] = "ap",
+    [BUL_TRIG_AP] = "ap",	    [BUL_TRIG_FRAME] = "frame",
 };
 
 const char *

@@ -45,6 +45,7 @@ enum bul_trigger {
 	BUL_TRIG_NEIGH, /* rtnetlink neighbour entry for a known lladdr */
 	BUL_TRIG_LINK,	/* carrier up on an MN's point-to-point access link */
 	BUL_TRIG_AP,	/* association reported by the access point (l2) */
+	BUL_TRIG_FRAME, /* a data frame from a known lladdr (AF_PACKET) */
 };
 
 struct bul {

@@ -13,12 +13,17 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/neighbour.h>
 #include <net/if.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "log.h"
@@ -1112,6 +1117,61 @@ mag_l2_event(struct mag *m, int ifindex, const uint8_t lladdr[6], int up)
 	return 0;
 }
 
+void
+mag_frame_event(struct mag *m, int ifindex, const uint8_t src[6])
+{
+	const struct mag_access *acc = mag_access_by_ifindex(m, ifindex);
+	const struct conf_mn *mn;
+	const struct bul *b;
+	ev_time_t now, *last = NULL;
+
+	if (!acc)
+		return;
+	m->stats.frame_rx++;
+	if (!src || !(mn = conf_mn_by_lladdr(m->conf, src)))
+		return;
+	b = bul_by_nai(&m->bul, mn->nai);
+	if (b && b->state == BUL_FAILED)
+		return; /* held: triggers are ignored meanwhile */
+	/*
+	 * An MN we serve here: nothing to do (the usual case), unless our
+	 * probes went unanswered meanwhile.  Then it was away, may have
+	 * registered through another MAG, and is back before we noticed:
+	 * register again (a new PBU exchange, binding kept meanwhile).
+	 */
+	int back = b && b->ifindex == ifindex && b->state == BUL_REGISTERED &&
+		   b->probes_missed > 0;
+	if (!back && b && b->ifindex == ifindex &&
+	    (b->state == BUL_REGISTERING || b->state == BUL_REGISTERED ||
+	     b->state == BUL_REFRESHING))
+		return;
+	if (acc->carrier == 0)
+		return;
+	now = ev_now();
+	if (m->frame_last && mn >= m->conf->mn &&
+	    mn < m->conf->mn + m->conf->n_mn)
+		last = &m->frame_last[mn - m->conf->mn];
+	if (last && *last && now - *last < EV_MS(m->frame_hold_ms)) {
+		m->stats.frame_ratelimited++;
+		return;
+	}
+	if (last)
+		*last = now;
+	m->stats.frame_attach++;
+	log_debug("access ifindex %d: frame from mn %s", ifindex, mn->nai);
+	if (back) {
+		struct bul *rb = bul_by_nai(&m->bul, mn->nai);
+		rb->probes_missed = 0;
+		rb->probe_pending = 0;
+		rb->trigger = BUL_TRIG_FRAME;
+		bul_set_state(rb, BUL_REFRESHING, "frames after missed probes");
+		mag_start_exchange(m, rb, mag_lifetime_units(m), MH_HI_UNKNOWN);
+		ev_timer_at(m->ev, &rb->life_timer, rb->expires);
+		return;
+	}
+	mag_attach(m, mn, acc, NULL, BUL_TRIG_FRAME, now);
+}
+
 /* ---- set-up and tear-down ------------------------------------------ */
 
 int
@@ -1129,15 +1189,23 @@ mag_init(struct mag *m, const struct conf *conf, struct ev *ev, struct dp *dp)
 	m->probe_interval_ms = MAG_PROBE_INTERVAL_MS;
 	m->probe_max = MAG_PROBE_MAX;
 	m->failed_hold_ms = MAG_FAILED_HOLD_MS;
+	m->frame_hold_ms = MAG_FRAME_HOLD_MS;
 	m->mhs.fd = -1;
 	m->icmp.fd = -1;
 	m->icmp.raw_fd = -1;
 	m->nl.fd = -1;
 	if ((err = bul_table_init(&m->bul)) < 0)
 		return err;
+	if (conf->n_mn &&
+	    !(m->frame_last = calloc(conf->n_mn, sizeof(*m->frame_last)))) {
+		bul_table_fini(&m->bul, NULL);
+		return -ENOMEM;
+	}
 	if (conf->n_access) {
 		m->access = calloc(conf->n_access, sizeof(*m->access));
 		if (!m->access) {
+			free(m->frame_last);
+			m->frame_last = NULL;
 			bul_table_fini(&m->bul, NULL);
 			return -ENOMEM;
 		}
@@ -1146,6 +1214,8 @@ mag_init(struct mag *m, const struct conf *conf, struct ev *ev, struct dp *dp)
 	for (unsigned i = 0; i < conf->n_access; i++) {
 		m->access[i].ca = &conf->access[i];
 		m->access[i].carrier = -1;
+		m->access[i].frame_fd = -1;
+		m->access[i].owner = m;
 		m->access[i].ifindex =
 		    (int)if_nametoindex(conf->access[i].ifname);
 		if (!m->access[i].ifindex)
@@ -1183,12 +1253,15 @@ mag_destroy_entry(struct bul *b)
 	mag_cancel_timers(m, b);
 }
 
+static void mag_frame_close(struct mag *m);
+
 void
 mag_fini(struct mag *m)
 {
 	if (m->bul.by_nai)
 		bul_table_fini(&m->bul, mag_destroy_entry);
 	if (m->io_started) {
+		mag_frame_close(m);
 		nlmon_close(&m->nl);
 		icmp6sock_close(&m->icmp);
 		mhsock_close(&m->mhs);
@@ -1197,6 +1270,8 @@ mag_fini(struct mag *m)
 	free(m->access);
 	m->access = NULL;
 	m->n_access = 0;
+	free(m->frame_last);
+	m->frame_last = NULL;
 }
 
 /* ---- real I/O ------------------------------------------------------ */
@@ -1253,6 +1328,101 @@ mag_io_send_nd(void *arg, int ifindex, const struct in6_addr *dst,
 	return icmp6sock_send(&m->icmp, ifindex, src, dst, buf, len);
 }
 
+/*
+ * The frame trigger's socket filter: incoming (host, broadcast,
+ * multicast; not outgoing, not other-host) IPv6 frames, except those
+ * with a Hop-by-Hop header (MLD) and ICMPv6 Neighbor Discovery (types
+ * 133-137), which the RS and neighbour paths handle; truncated to the
+ * Ethernet header.
+ */
+static struct sock_filter mag_frame_bpf[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+    BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, PACKET_MULTICAST, 9, 0),
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 7),
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, ETH_HLEN + 6),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 3),
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, ETH_HLEN + 40),
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 133, 0, 1),
+    BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 137, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, ETH_HLEN),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+static void
+mag_frame_read(struct ev *ev, int fd, unsigned events, void *arg)
+{
+	struct mag_access *acc = arg;
+	struct mag *m = acc->owner;
+
+	(void)ev;
+	(void)events;
+	/* Bounded: a flood of frames must not starve the loop. */
+	for (int i = 0; i < MAG_FRAME_BURST; i++) {
+		uint8_t buf[ETH_HLEN];
+		struct sockaddr_ll from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &fromlen);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				m->stats.frame_err++;
+			return;
+		}
+		if (n < ETH_HLEN || from.sll_pkttype > PACKET_MULTICAST)
+			continue;
+		mag_frame_event(m, acc->ifindex, buf + 6);
+	}
+}
+
+static void
+mag_frame_close(struct mag *m)
+{
+	for (unsigned i = 0; i < m->n_access; i++) {
+		struct mag_access *acc = &m->access[i];
+		if (acc->frame_fd < 0)
+			continue;
+		ev_fd_del(m->ev, acc->frame_fd);
+		close(acc->frame_fd);
+		acc->frame_fd = -1;
+	}
+}
+
+static int
+mag_frame_open(struct mag_access *acc, struct ev *ev)
+{
+	struct sock_fprog prog = {
+	    .len = sizeof(mag_frame_bpf) / sizeof(mag_frame_bpf[0]),
+	    .filter = mag_frame_bpf,
+	};
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET,
+	    .sll_protocol = htons(ETH_P_IPV6),
+	    .sll_ifindex = acc->ifindex,
+	};
+	int err, fd;
+
+	/* Protocol 0 until bound: nothing arrives before the filter. */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) <
+		0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if ((err = ev_fd_add(ev, fd, EV_READ, mag_frame_read, acc)) < 0) {
+		close(fd);
+		return err;
+	}
+	acc->frame_fd = fd;
+	return 0;
+}
+
 int
 mag_start_io(struct mag *m)
 {
@@ -1275,6 +1445,16 @@ mag_start_io(struct mag *m)
 		icmp6sock_close(&m->icmp);
 		mhsock_close(&m->mhs);
 		return err;
+	}
+	/* The frame trigger: best effort, the other triggers work without. */
+	for (unsigned i = 0; i < m->n_access; i++) {
+		struct mag_access *acc = &m->access[i];
+		if (acc->ifindex <= 0)
+			continue;
+		if ((err = mag_frame_open(acc, m->ev)) < 0)
+			log_warnx("access %s: no frame trigger socket: %s",
+				  acc->ca ? acc->ca->ifname : "?",
+				  strerror(-err));
 	}
 	m->send_mh = mag_io_send_mh;
 	m->send_nd = mag_io_send_nd;
@@ -1395,30 +1575,58 @@ static const struct {
 	const char *name;
 	size_t off;
 } mag_stat_fields[] = {
-    MAG_STAT(mh_rx),	       MAG_STAT(mh_malformed),
-    MAG_STAT(mh_unexpected),   MAG_STAT(pbu_sent),
-    MAG_STAT(pbu_rtx),	       MAG_STAT(pbu_send_err),
-    MAG_STAT(pbu_giveup),      MAG_STAT(pba_rx),
-    MAG_STAT(pba_accepted),    MAG_STAT(pba_rejected),
-    MAG_STAT(pba_not_proxy),   MAG_STAT(pba_unmatched),
-    MAG_STAT(pba_dup_late),    MAG_STAT(pba_ts_retry),
-    MAG_STAT(hb_rx),	       MAG_STAT(hb_sent),
-    MAG_STAT(hb_unknown_peer), MAG_STAT(nd_rx),
-    MAG_STAT(nd_not_access),   MAG_STAT(nd_hoplimit),
-    MAG_STAT(nd_malformed),    MAG_STAT(nd_other),
-    MAG_STAT(rs_rx),	       MAG_STAT(rs_malformed),
-    MAG_STAT(rs_no_sllao),     MAG_STAT(rs_unknown_mn),
-    MAG_STAT(na_rx),	       MAG_STAT(na_matched),
-    MAG_STAT(ra_sent),	       MAG_STAT(ns_sent),
-    MAG_STAT(nd_send_err),     MAG_STAT(link_up),
-    MAG_STAT(link_down),       MAG_STAT(neigh_attach),
-    MAG_STAT(neigh_fail),      MAG_STAT(attach),
-    MAG_STAT(attach_ignored),  MAG_STAT(attach_no_lma),
-    MAG_STAT(reg_abandoned),   MAG_STAT(detach_link),
-    MAG_STAT(detach_nud),      MAG_STAT(detach_dad),
-    MAG_STAT(dereg_done),      MAG_STAT(expired),
-    MAG_STAT(dp_err),	       MAG_STAT(returned),
-    MAG_STAT(l2_attach),       MAG_STAT(l2_detach),
+    MAG_STAT(mh_rx),
+    MAG_STAT(mh_malformed),
+    MAG_STAT(mh_unexpected),
+    MAG_STAT(pbu_sent),
+    MAG_STAT(pbu_rtx),
+    MAG_STAT(pbu_send_err),
+    MAG_STAT(pbu_giveup),
+    MAG_STAT(pba_rx),
+    MAG_STAT(pba_accepted),
+    MAG_STAT(pba_rejected),
+    MAG_STAT(pba_not_proxy),
+    MAG_STAT(pba_unmatched),
+    MAG_STAT(pba_dup_late),
+    MAG_STAT(pba_ts_retry),
+    MAG_STAT(hb_rx),
+    MAG_STAT(hb_sent),
+    MAG_STAT(hb_unknown_peer),
+    MAG_STAT(nd_rx),
+    MAG_STAT(nd_not_access),
+    MAG_STAT(nd_hoplimit),
+    MAG_STAT(nd_malformed),
+    MAG_STAT(nd_other),
+    MAG_STAT(rs_rx),
+    MAG_STAT(rs_malformed),
+    MAG_STAT(rs_no_sllao),
+    MAG_STAT(rs_unknown_mn),
+    MAG_STAT(na_rx),
+    MAG_STAT(na_matched),
+    MAG_STAT(ra_sent),
+    MAG_STAT(ns_sent),
+    MAG_STAT(nd_send_err),
+    MAG_STAT(link_up),
+    MAG_STAT(link_down),
+    MAG_STAT(neigh_attach),
+    MAG_STAT(neigh_fail),
+    MAG_STAT(attach),
+    MAG_STAT(attach_ignored),
+    MAG_STAT(attach_no_lma),
+    MAG_STAT(reg_abandoned),
+    MAG_STAT(detach_link),
+    MAG_STAT(detach_nud),
+    MAG_STAT(detach_dad),
+    MAG_STAT(dereg_done),
+    MAG_STAT(expired),
+    MAG_STAT(dp_err),
+    MAG_STAT(returned),
+    MAG_STAT(l2_attach),
+    MAG_STAT(l2_detach),
+    MAG_STAT(frame_rx),
+    MAG_STAT(frame_attach),
+    MAG_STAT(frame_ratelimited),
+    MAG_STAT(frame_err),
 };
 #undef MAG_STAT
 

@@ -9,8 +9,9 @@
  * I/O is injected: send_mh and send_nd (and the wall clock for the
  * Timestamp option) are function pointers, so unit tests drive the role
  * without sockets.  mag_start_io() opens the real sockets (raw MH, raw
- * ICMPv6, rtnetlink monitor) and wires them to the mag_recv_* and
- * mag_*_event entry points.
+ * ICMPv6, rtnetlink monitor, an AF_PACKET socket per access link for the
+ * frame trigger) and wires them to the mag_recv_* and mag_*_event entry
+ * points.
  *
  * Timers (defaults; see docs/mag.md):
  *   PBU retransmission  InitialBindackTimeoutFirstReg, doubling up to
@@ -41,6 +42,8 @@
 #define MAG_PROBE_INTERVAL_MS 1000 /* NUD / DAD-style probe period */
 #define MAG_PROBE_MAX 3		   /* unanswered probes => detached */
 #define MAG_FAILED_HOLD_MS 5000	   /* FAILED entries are kept this long */
+#define MAG_FRAME_HOLD_MS 1000	   /* frame trigger rate limit, per MN */
+#define MAG_FRAME_BURST 64	   /* frames read per wake-up, at most */
 #define MAG_REFRESH_PCT 80	   /* refresh at this share of the lifetime */
 #define MAG_RA_ROUTER_LIFETIME_MAX 9000 /* s, RFC 4861 6.2.1 */
 
@@ -76,6 +79,9 @@ struct mag_stats {
 	uint64_t attach, attach_ignored, attach_no_lma, reg_abandoned;
 	uint64_t detach_link, detach_nud, detach_dad;
 	uint64_t l2_attach, l2_detach; /* access point events (pmipctl l2) */
+	/* frames seen on the access links' AF_PACKET sockets, the MN
+	 * registrations they triggered, those ignored by the rate limit */
+	uint64_t frame_rx, frame_attach, frame_ratelimited, frame_err;
 	uint64_t dereg_done, expired, dp_err;
 	uint64_t returned; /* detached MNs whose downlink went back to the
 			      LMA (return_to_lma) */
@@ -84,7 +90,9 @@ struct mag_stats {
 struct mag_access {
 	int ifindex; /* 0: not resolved (tests may set it) */
 	const struct conf_access *ca;
-	int carrier; /* -1 unknown, 0 down, 1 up */
+	int carrier;  /* -1 unknown, 0 down, 1 up */
+	int frame_fd; /* AF_PACKET socket (frame trigger), -1 if none */
+	struct mag *owner;
 };
 
 struct mag {
@@ -99,6 +107,8 @@ struct mag {
 	unsigned probe_interval_ms;
 	unsigned probe_max;
 	unsigned failed_hold_ms;
+	unsigned frame_hold_ms; /* per MN: frames ignored after a trigger */
+	ev_time_t *frame_last;	/* per conf MN: last frame trigger, 0 none */
 
 	mag_send_mh_fn send_mh;
 	mag_send_nd_fn send_nd;
@@ -157,6 +167,17 @@ void mag_neigh_event(struct mag *m, int ifindex, const uint8_t lladdr[6],
  * interface) or -ENOENT (lladdr not in the policy store).
  */
 int mag_l2_event(struct mag *m, int ifindex, const uint8_t lladdr[6], int up);
+
+/*
+ * A frame received on access interface ifindex from the link-layer
+ * address src (the frame trigger, a fallback for MNs that send no RS
+ * and make no neighbour entry, e.g. a station roaming with its address
+ * configured).  src of an MN in the policy store that has no live
+ * binding through ifindex (REGISTERING, REGISTERED, REFRESHING) is
+ * attached with trigger "frame", at most once per frame_hold_ms per
+ * MN, never while its entry is in FAILED hold.
+ */
+void mag_frame_event(struct mag *m, int ifindex, const uint8_t src[6]);
 
 /* The access interface entry for ifindex, or NULL. */
 const struct mag_access *mag_access_by_ifindex(const struct mag *m,

@@ -39,7 +39,7 @@ SCENARIO_DEFAULTS = {
                  "detach": ["link", "nud"],
                  "lifetime": pmiptb.DEFAULTS["lifetime"],
                  "mag_lma_delay_ms": 0, "mag_lma_loss": 0.0,
-                 "access": "veth"},
+                 "access": "veth", "ns3_l2_events": True},
     "traffic": {"udp_rate": 1000, "udp_size": 200, "tcp": True,
                 "tcp_rate": "50M"},
     "handover": {"count": 4, "gap_ms": 100, "dwell_s": 2.0,
@@ -78,7 +78,8 @@ def testbed_params(sc):
             "lifetime": int(t["lifetime"]),
             "mag_lma_delay_ms": float(t["mag_lma_delay_ms"]),
             "mag_lma_loss": float(t["mag_lma_loss"]),
-            "access": str(t["access"])}
+            "access": str(t["access"]),
+            "ns3_l2_events": bool(t["ns3_l2_events"])}
 
 
 def ensure_testbed(sc, prefix):

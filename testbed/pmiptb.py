@@ -107,6 +107,10 @@ DEFAULTS = {
     # "ns3-wifi" (an ns-3 802.11 network: an AP per MAG, each MN a
     # station; build/pmip-ns3-wifi, scripts/install-ns3.sh).
     "access": "veth",
+    # ns3-wifi: forward the APs' association reports to the MAGs
+    # (testbed/ns3/l2fwd.py); False leaves the MAGs to their RS,
+    # neighbour and frame triggers.
+    "ns3_l2_events": True,
 }
 
 NFDELAY_QUEUE = 10   # MAGs: 10; LMA: 11 towards mag1, 12 towards mag2
@@ -390,6 +394,9 @@ class Testbed:
                         int(self.p["rs_delay_s"]))
             self.ip(mn, "link", "set", "mn0", "up")
         # The association-event forwarder (an AP daemon's role).
+        if not self.p["ns3_l2_events"]:
+            self.save()
+            return
         flog = open(os.path.join(self.dir, "l2fwd.log"), "ab")
         f = subprocess.Popen(
             [sys.executable, os.path.join(TOP, "testbed", "ns3",

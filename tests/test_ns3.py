@@ -128,3 +128,59 @@ def test_wifi_handover(testbed):
     assert kinds[-1] == ("connected", 2), kinds
     print("\nns-3 Wi-Fi handover: move -> MAG2 REGISTERED %.0f ms; "
           "events %s" % (t_reg * 1000, kinds))
+
+
+def test_wifi_handover_frame_fallback(testbed):
+    """No association reports (ns3_l2_events = False): the MN registers
+    at MAG1 by its RS; after the move, the MN's own data frames (a ping
+    running to the CN) make MAG2 register it (trigger "frame"); MAG1
+    detaches it by NUD."""
+    tb = testbed(access="ns3-wifi", ns3_l2_events=False)
+    tb.up(timeout=30)
+    e = bul_entry(tb, "mag1")
+    assert e and e["state"] == "REGISTERED" and e["trigger"] == "rs", e
+    assert ping(tb, "cn", tb.mn_addr(1))
+
+    p = subprocess.Popen(["ip", "netns", "exec", tb.ns("mn1"), "ping", "-6",
+                          "-n", "-i", "0.02", "-w", "15", pmiptb.CN_ADDR],
+                         stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        t0 = time.monotonic()
+        tb.move(1, "mag2")
+        pmiptb.wait_until(lambda: (bul_entry(tb, "mag2") or {}).get("state")
+                          == "REGISTERED", timeout=10, interval=0.01,
+                          what="MAG2 to register the MN from its frames")
+        t_reg = time.monotonic() - t0
+    finally:
+        p.terminate()
+        p.wait()
+    e = bul_entry(tb, "mag2")
+    assert e["trigger"] == "frame", e
+    st = tb.ctl("mag2", "stats")
+    flat = json_find(st, "frame_attach")
+    assert flat and flat >= 1, st
+    pmiptb.wait_until(lambda: bul_entry(tb, "mag1") is None, timeout=15,
+                      what="MAG1 to detach the MN (NUD)")
+    pmiptb.wait_until(lambda: ping(tb, "cn", tb.mn_addr(1), count=2),
+                      timeout=10, interval=0.1,
+                      what="traffic CN -> MN through MAG2")
+    assert (bul_entry(tb, "mag2") or {}).get("trigger") == "frame"
+    print("\nns-3 Wi-Fi handover, frame trigger: move -> MAG2 REGISTERED "
+          "%.0f ms" % (t_reg * 1000))
+
+
+def json_find(o, key):
+    if isinstance(o, dict):
+        if key in o:
+            return o[key]
+        for v in o.values():
+            r = json_find(v, key)
+            if r is not None:
+                return r
+    elif isinstance(o, list):
+        for v in o:
+            r = json_find(v, key)
+            if r is not None:
+                return r
+    return None

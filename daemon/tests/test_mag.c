@@ -784,6 +784,103 @@ test_l2_events(void **state)
 	assert_int_equal(m.bu.lifetime, 3600 / 4);
 }
 
+/* The frame trigger (AF_PACKET): known MAC, unknown MAC, rate limit. */
+static void
+test_frame_trigger(void **state)
+{
+	struct fx *f = *state;
+	struct mh_msg m;
+
+	/* Not an access interface; not in the policy store. */
+	mag_frame_event(&f->mag, ACC_IF + 1, MN1_MAC);
+	mag_frame_event(&f->mag, ACC_IF, ROGUE_MAC);
+	assert_int_equal(f->n_mh, 0);
+	assert_null(mn1(f));
+	assert_int_equal(f->mag.stats.frame_rx, 1);
+
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(f->n_mh, 1);
+	assert_int_equal(mn1(f)->state, BUL_REGISTERING);
+	assert_string_equal(bul_trigger_name(mn1(f)->trigger), "frame");
+	assert_int_equal(f->mag.stats.frame_attach, 1);
+	/* More frames while registering / registered: nothing. */
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(f->n_mh, 1);
+	last_pbu(f, &m);
+	pba(f, m.bu.seq, 0);
+	assert_int_equal(mn1(f)->state, BUL_REGISTERED);
+	assert_int_equal(mn1(f)->trigger, BUL_TRIG_FRAME);
+	unsigned n = f->n_mh;
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(f->n_mh, n);
+	assert_int_equal(f->mag.stats.frame_attach, 1);
+	assert_int_equal(f->mag.stats.frame_ratelimited, 0);
+
+	/* Left (disassociation): a frame within the hold is ignored... */
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
+	assert_int_equal(mn1(f)->state, BUL_DEREG);
+	n = f->n_mh;
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(f->n_mh, n);
+	assert_int_equal(mn1(f)->state, BUL_DEREG);
+	assert_int_equal(f->mag.stats.frame_ratelimited, 1);
+	/* ... one after it brings the MN back. */
+	f->mag.frame_hold_ms = 20;
+	run_ms(f, 30);
+	n = f->n_mh;
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(mn1(f)->state, BUL_REGISTERING);
+	assert_int_equal(mn1(f)->trigger, BUL_TRIG_FRAME);
+	assert_int_equal(f->n_mh, n + 1);
+	assert_int_equal(f->mag.stats.frame_attach, 2);
+
+	/* Rejected: FAILED hold, frames are not triggers. */
+	last_pbu(f, &m);
+	pba(f, m.bu.seq, 129);
+	assert_int_equal(mn1(f)->state, BUL_FAILED);
+	run_ms(f, 30);
+	n = f->n_mh;
+	uint64_t ignored = f->mag.stats.attach_ignored;
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(f->n_mh, n);
+	assert_int_equal(mn1(f)->state, BUL_FAILED);
+	assert_int_equal(f->mag.stats.frame_attach, 2);
+	assert_int_equal(f->mag.stats.attach_ignored, ignored);
+
+	/* Carrier down on the link: frames are stale, ignored. */
+	f->mag.access[0].carrier = 0;
+	mag_frame_event(&f->mag, ACC_IF, MN2_MAC);
+	assert_int_equal(f->mag.stats.attach_no_lma, 0);
+	f->mag.access[0].carrier = 1;
+	mag_frame_event(&f->mag, ACC_IF, MN2_MAC);
+	assert_int_equal(f->mag.stats.attach_no_lma, 1);
+}
+
+/* Frames from a served MN after unanswered probes: it was away and is
+ * back (maybe registered elsewhere meanwhile): a new PBU exchange. */
+static void
+test_frame_after_missed_probes(void **state)
+{
+	struct fx *f = *state;
+	struct mh_msg m;
+
+	register_mn1(f);
+	unsigned n = f->n_mh;
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(f->n_mh, n);
+	mn1(f)->probes_missed = 1;
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(f->n_mh, n + 1);
+	assert_int_equal(mn1(f)->state, BUL_REFRESHING);
+	assert_int_equal(mn1(f)->trigger, BUL_TRIG_FRAME);
+	assert_int_equal(mn1(f)->probes_missed, 0);
+	last_pbu(f, &m);
+	assert_int_equal(m.bu.lifetime, 3600 / 4);
+	pba(f, m.bu.seq, 0);
+	assert_int_equal(mn1(f)->state, BUL_REGISTERED);
+	assert_int_equal(f->mag.stats.frame_attach, 1);
+}
+
 static void
 test_dumps(void **state)
 {
@@ -889,6 +986,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_neighbour_attach, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_l2_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_trigger, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_after_missed_probes,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dumps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_input, setup,
 					    teardown),
