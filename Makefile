@@ -165,7 +165,7 @@ integration-test: $(BUILD)/san/pmipd $(BUILD)/san/pmipctl $(BUILD)/pmipd $(BUILD
 	  $(PYTHON) -m pytest -q -ra tests analysis; \
 	else echo "no integration tests yet"; fi
 
-test: unit-test test-qemu integration-test
+test: deps unit-test test-qemu integration-test
 
 # The kernel data plane's ip6tnl path: LMA and MAG in a qemu guest with a
 # stock Debian kernel (ours lacks ip6_tunnel).  ~1 min under TCG; prints
