@@ -36,26 +36,13 @@ bce_set_state(struct bce *b, enum bce_state s, const char *why)
 	b->state = s;
 }
 
-/* FNV-1a; inputs are short (NAIs, 17-byte prefixes). */
-static uint32_t
-bce_hash(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static uint32_t
 bce_pfx_hash(const struct mh_prefix *p)
 {
 	uint8_t key[17];
 	memcpy(key, &p->prefix, 16);
 	key[16] = p->len;
-	return bce_hash(key, sizeof(key));
+	return naitab_hash(key, sizeof(key));
 }
 
 static int
@@ -69,12 +56,9 @@ int
 bce_table_init(struct bce_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->nai_buckets = 64;
 	t->pfx_buckets = 64;
-	t->by_nai = calloc(t->nai_buckets, sizeof(*t->by_nai));
 	t->by_pfx = calloc(t->pfx_buckets, sizeof(*t->by_pfx));
-	if (!t->by_nai || !t->by_pfx) {
-		free(t->by_nai);
+	if (!t->by_pfx || naitab_init(&t->nai) < 0) {
 		free(t->by_pfx);
 		return -ENOMEM;
 	}
@@ -85,25 +69,46 @@ bce_table_init(struct bce_table *t)
 void
 bce_table_fini(struct bce_table *t, void (*destroy)(struct bce *))
 {
-	while (t->all) {
-		struct bce *b = t->all;
+	struct bce *b;
+
+	while ((b = bce_first(t))) {
 		if (destroy)
 			destroy(b);
 		bce_delete(t, b);
 	}
-	free(t->by_nai);
+	naitab_fini(&t->nai);
 	free(t->by_pfx);
 	memset(t, 0, sizeof(*t));
+}
+
+static struct bce *
+bce_of(struct naitab_node *n)
+{
+	return n ? naitab_entry(n, struct bce, node) : NULL;
+}
+
+struct bce *
+bce_first(const struct bce_table *t)
+{
+	return bce_of(t->nai.head);
+}
+
+struct bce *
+bce_next(const struct bce *b)
+{
+	return bce_of(b->node.next);
+}
+
+unsigned
+bce_count(const struct bce_table *t)
+{
+	return t->nai.count;
 }
 
 struct bce *
 bce_by_nai(const struct bce_table *t, const char *nai)
 {
-	uint32_t h = bce_hash(nai, strlen(nai)) & (t->nai_buckets - 1);
-	for (struct bce *b = t->by_nai[h]; b; b = b->next_nai)
-		if (strcmp(b->nai, nai) == 0)
-			return b;
-	return NULL;
+	return bce_of(naitab_find(&t->nai, nai));
 }
 
 struct bce *
@@ -116,24 +121,7 @@ bce_by_prefix(const struct bce_table *t, const struct mh_prefix *p)
 	return NULL;
 }
 
-/* Double a bucket array when the load factor passes 1.  O(n). */
-static void
-bce_grow_nai(struct bce_table *t)
-{
-	unsigned n = t->nai_buckets * 2;
-	struct bce **nb = calloc(n, sizeof(*nb));
-	if (!nb)
-		return; /* keep working with longer chains */
-	for (struct bce *b = t->all; b; b = b->next_all) {
-		uint32_t h = bce_hash(b->nai, strlen(b->nai)) & (n - 1);
-		b->next_nai = nb[h];
-		nb[h] = b;
-	}
-	free(t->by_nai);
-	t->by_nai = nb;
-	t->nai_buckets = n;
-}
-
+/* Double the prefix bucket array.  O(n). */
 static void
 bce_grow_pfx(struct bce_table *t)
 {
@@ -165,18 +153,7 @@ bce_create(struct bce_table *t, const char *nai)
 	snprintf(b->nai, sizeof(b->nai), "%s", nai);
 	b->id = t->next_id++;
 	b->timer.heap_idx = -1;
-	if (t->count + 1 > t->nai_buckets)
-		bce_grow_nai(t);
-	uint32_t h = bce_hash(b->nai, strlen(b->nai)) & (t->nai_buckets - 1);
-	b->next_nai = t->by_nai[h];
-	t->by_nai[h] = b;
-	b->prev_all = t->all_tail;
-	if (t->all_tail)
-		t->all_tail->next_all = b;
-	else
-		t->all = b;
-	t->all_tail = b;
-	t->count++;
+	naitab_insert(&t->nai, &b->node, b->nai);
 	return b;
 }
 
@@ -222,7 +199,7 @@ bce_set_prefixes(struct bce_table *t, struct bce *b,
 		t->by_pfx[h] = e;
 	}
 	/* Rough load factor: prefixes per bucket. */
-	if (t->count * 2 > t->pfx_buckets)
+	if (bce_count(t) * 2 > t->pfx_buckets)
 		bce_grow_pfx(t);
 	return 0;
 }
@@ -231,22 +208,7 @@ void
 bce_delete(struct bce_table *t, struct bce *b)
 {
 	bce_unindex_prefixes(t, b);
-	uint32_t h = bce_hash(b->nai, strlen(b->nai)) & (t->nai_buckets - 1);
-	for (struct bce **pp = &t->by_nai[h]; *pp; pp = &(*pp)->next_nai) {
-		if (*pp == b) {
-			*pp = b->next_nai;
-			break;
-		}
-	}
-	if (b->prev_all)
-		b->prev_all->next_all = b->next_all;
-	else
-		t->all = b->next_all;
-	if (b->next_all)
-		b->next_all->prev_all = b->prev_all;
-	else
-		t->all_tail = b->prev_all;
-	t->count--;
+	naitab_remove(&t->nai, &b->node);
 	free(b);
 }
 
@@ -255,9 +217,9 @@ bce_mem_per_entry(const struct bce_table *t)
 {
 	/* Entry, one prefix index node per prefix (typically 1), and the
 	 * amortised bucket pointers of both hash tables. */
-	size_t per = sizeof(struct bce) + sizeof(struct bce_pfx);
-	if (t->count)
-		per += (t->nai_buckets + t->pfx_buckets) * sizeof(void *) /
-		       t->count;
+	size_t per = sizeof(struct bce) + sizeof(struct bce_pfx) +
+		     naitab_overhead_per_entry(&t->nai);
+	if (bce_count(t))
+		per += t->pfx_buckets * sizeof(void *) / bce_count(t);
 	return per;
 }

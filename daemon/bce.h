@@ -22,6 +22,7 @@
 
 #include "ev.h"
 #include "mh.h"
+#include "naitab.h"
 
 enum bce_state { BCE_ACTIVE, BCE_DEREG };
 
@@ -54,21 +55,20 @@ struct bce {
 	struct ev_timer timer; /* expiry or MinDelayBeforeBCEDelete */
 	void *owner;	       /* the struct lma */
 
-	struct bce *next_nai; /* hash chains */
-	struct bce *next_all; /* insertion-ordered list for dumps */
-	struct bce *prev_all;
+	struct naitab_node node; /* by NAI, and insertion order */
 };
 
 struct bce_table {
-	struct bce **by_nai;
-	unsigned nai_buckets;
+	struct naitab nai;
 	struct bce_pfx **by_pfx;
 	unsigned pfx_buckets;
-	unsigned count;
 	unsigned next_id;
-	struct bce *all; /* head of the insertion-ordered list */
-	struct bce *all_tail;
 };
+
+/* Entries in insertion order: for (b = bce_first(t); b; b = bce_next(b)) */
+struct bce *bce_first(const struct bce_table *t);
+struct bce *bce_next(const struct bce *b);
+unsigned bce_count(const struct bce_table *t);
 
 int bce_table_init(struct bce_table *t);
 void bce_table_fini(struct bce_table *t, void (*destroy)(struct bce *));

@@ -45,61 +45,62 @@ bul_set_state(struct bul *b, enum bul_state s, const char *why)
 	b->state = s;
 }
 
-/* FNV-1a; NAIs are short. */
-static uint32_t
-bul_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 int
 bul_table_init(struct bul_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->nai_buckets = 64;
-	t->by_nai = calloc(t->nai_buckets, sizeof(*t->by_nai));
-	if (!t->by_nai)
-		return -ENOMEM;
 	t->next_id = 1;
-	return 0;
+	return naitab_init(&t->nai);
 }
 
 void
 bul_table_fini(struct bul_table *t, void (*destroy)(struct bul *))
 {
-	while (t->all) {
-		struct bul *b = t->all;
+	struct bul *b;
 
+	while ((b = bul_first(t))) {
 		if (destroy)
 			destroy(b);
 		bul_delete(t, b);
 	}
-	free(t->by_nai);
+	naitab_fini(&t->nai);
 	memset(t, 0, sizeof(*t));
+}
+
+static struct bul *
+bul_of(struct naitab_node *n)
+{
+	return n ? naitab_entry(n, struct bul, node) : NULL;
+}
+
+struct bul *
+bul_first(const struct bul_table *t)
+{
+	return bul_of(t->nai.head);
+}
+
+struct bul *
+bul_next(const struct bul *b)
+{
+	return bul_of(b->node.next);
+}
+
+unsigned
+bul_count(const struct bul_table *t)
+{
+	return t->nai.count;
 }
 
 struct bul *
 bul_by_nai(const struct bul_table *t, const char *nai)
 {
-	if (!t->by_nai)
-		return NULL;
-	uint32_t h = bul_hash(nai) & (t->nai_buckets - 1);
-	for (struct bul *b = t->by_nai[h]; b; b = b->next_nai)
-		if (strcmp(b->nai, nai) == 0)
-			return b;
-	return NULL;
+	return bul_of(naitab_find(&t->nai, nai));
 }
 
 struct bul *
 bul_by_mn_ll(const struct bul_table *t, int ifindex, const struct in6_addr *ll)
 {
-	for (struct bul *b = t->all; b; b = b->next_all)
+	for (struct bul *b = bul_first(t); b; b = bul_next(b))
 		if (b->ifindex == ifindex &&
 		    memcmp(&b->mn_ll, ll, sizeof(*ll)) == 0)
 			return b;
@@ -109,29 +110,10 @@ bul_by_mn_ll(const struct bul_table *t, int ifindex, const struct in6_addr *ll)
 struct bul *
 bul_by_lladdr(const struct bul_table *t, const uint8_t lladdr[6])
 {
-	for (struct bul *b = t->all; b; b = b->next_all)
+	for (struct bul *b = bul_first(t); b; b = bul_next(b))
 		if (memcmp(b->lladdr, lladdr, sizeof(b->lladdr)) == 0)
 			return b;
 	return NULL;
-}
-
-/* Double the bucket array when the load factor passes 1.  O(n). */
-static void
-bul_grow(struct bul_table *t)
-{
-	unsigned n = t->nai_buckets * 2;
-	struct bul **nb = calloc(n, sizeof(*nb));
-
-	if (!nb)
-		return; /* keep working with longer chains */
-	for (struct bul *b = t->all; b; b = b->next_all) {
-		uint32_t h = bul_hash(b->nai) & (n - 1);
-		b->next_nai = nb[h];
-		nb[h] = b;
-	}
-	free(t->by_nai);
-	t->by_nai = nb;
-	t->nai_buckets = n;
 }
 
 struct bul *
@@ -147,50 +129,19 @@ bul_create(struct bul_table *t, const char *nai)
 	b->life_timer.heap_idx = -1;
 	b->ra_timer.heap_idx = -1;
 	b->probe_timer.heap_idx = -1;
-	if (t->count + 1 > t->nai_buckets)
-		bul_grow(t);
-	uint32_t h = bul_hash(b->nai) & (t->nai_buckets - 1);
-	b->next_nai = t->by_nai[h];
-	t->by_nai[h] = b;
-	b->prev_all = t->all_tail;
-	if (t->all_tail)
-		t->all_tail->next_all = b;
-	else
-		t->all = b;
-	t->all_tail = b;
-	t->count++;
+	naitab_insert(&t->nai, &b->node, b->nai);
 	return b;
 }
 
 void
 bul_delete(struct bul_table *t, struct bul *b)
 {
-	uint32_t h = bul_hash(b->nai) & (t->nai_buckets - 1);
-
-	for (struct bul **pp = &t->by_nai[h]; *pp; pp = &(*pp)->next_nai) {
-		if (*pp == b) {
-			*pp = b->next_nai;
-			break;
-		}
-	}
-	if (b->prev_all)
-		b->prev_all->next_all = b->next_all;
-	else
-		t->all = b->next_all;
-	if (b->next_all)
-		b->next_all->prev_all = b->prev_all;
-	else
-		t->all_tail = b->prev_all;
-	t->count--;
+	naitab_remove(&t->nai, &b->node);
 	free(b);
 }
 
 size_t
 bul_mem_per_entry(const struct bul_table *t)
 {
-	size_t per = sizeof(struct bul);
-
-	if (t->count)
-		per += t->nai_buckets * sizeof(void *) / t->count;
-	return per;
+	return sizeof(struct bul) + naitab_overhead_per_entry(&t->nai);
 }

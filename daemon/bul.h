@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "naitab.h"
 #include "ev.h"
 #include "mh.h"
 
@@ -99,19 +100,18 @@ struct bul {
 	struct ev_timer probe_timer; /* NUD / DAD probes */
 	void *owner;		     /* the struct mag */
 
-	struct bul *next_nai; /* hash chain */
-	struct bul *next_all; /* insertion-ordered list */
-	struct bul *prev_all;
+	struct naitab_node node; /* by NAI, and insertion order */
 };
 
 struct bul_table {
-	struct bul **by_nai;
-	unsigned nai_buckets;
-	unsigned count;
+	struct naitab nai;
 	unsigned next_id;
-	struct bul *all; /* head of the insertion-ordered list */
-	struct bul *all_tail;
 };
+
+/* Entries in insertion order: for (b = bul_first(t); b; b = bul_next(b)) */
+struct bul *bul_first(const struct bul_table *t);
+struct bul *bul_next(const struct bul *b);
+unsigned bul_count(const struct bul_table *t);
 
 int bul_table_init(struct bul_table *t);
 /* Delete every entry, calling destroy (may be NULL) on each first. */

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "naitab.h"
 
 #define ROLE_BIT(r) (1u << (r))
 #define ROLES_ALL (ROLE_BIT(ROLE_LMA) | ROLE_BIT(ROLE_MAG))
@@ -354,18 +355,6 @@ struct conf_index {
 	struct conf_hash mag;	 /* over c->mags, by addr */
 };
 
-/* FNV-1a, 32 bits. */
-static uint32_t
-conf_hash_bytes(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
 static int
 conf_hash_init(struct conf_hash *h, unsigned n)
 {
@@ -455,22 +444,22 @@ conf_eq_mag(const struct conf *c, uint32_t i, const void *key)
 static long
 conf_find_nai(const struct conf *c, const char *nai)
 {
-	return conf_hash_find(&c->index->nai, conf_hash_bytes(nai, strlen(nai)),
-			      c, nai, conf_eq_nai);
+	return conf_hash_find(&c->index->nai, naitab_hash(nai, strlen(nai)), c,
+			      nai, conf_eq_nai);
 }
 
 static long
 conf_find_lladdr(const struct conf *c, const uint8_t lladdr[6])
 {
-	return conf_hash_find(&c->index->lladdr, conf_hash_bytes(lladdr, 6), c,
+	return conf_hash_find(&c->index->lladdr, naitab_hash(lladdr, 6), c,
 			      lladdr, conf_eq_lladdr);
 }
 
 static long
 conf_find_mag(const struct conf *c, const struct in6_addr *a)
 {
-	return conf_hash_find(&c->index->mag, conf_hash_bytes(a, sizeof(*a)), c,
-			      a, conf_eq_mag);
+	return conf_hash_find(&c->index->mag, naitab_hash(a, sizeof(*a)), c, a,
+			      conf_eq_mag);
 }
 
 /* Levenshtein distance, case-insensitive, for "did you mean". */
@@ -1121,8 +1110,7 @@ conf_read_mags(struct conf_ctx *x, const config_setting_t *root)
 	for (unsigned i = 0; i < n; i++)
 		conf_hash_put(
 		    &ix->mag,
-		    conf_hash_bytes(&c->mags[i].addr, sizeof(c->mags[i].addr)),
-		    i);
+		    naitab_hash(&c->mags[i].addr, sizeof(c->mags[i].addr)), i);
 	return 0;
 }
 
@@ -1390,9 +1378,9 @@ conf_read_mn(struct conf_ctx *x, const config_setting_t *g, unsigned idx)
 				"at line %d)",
 				m, c->mn[jl].nai, c->mn[jl].line);
 	}
-	conf_hash_put(&c->index->nai, conf_hash_bytes(mn->nai, strlen(mn->nai)),
+	conf_hash_put(&c->index->nai, naitab_hash(mn->nai, strlen(mn->nai)),
 		      idx);
-	conf_hash_put(&c->index->lladdr, conf_hash_bytes(mn->lladdr, 6), idx);
+	conf_hash_put(&c->index->lladdr, naitab_hash(mn->lladdr, 6), idx);
 	return 0;
 }
 

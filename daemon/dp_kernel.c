@@ -58,6 +58,7 @@
 #include "dp.h"
 #include "ev.h"
 #include "log.h"
+#include "naitab.h"
 #include "neigh.h"
 
 #define DPK_PROTO 213	      /* rtnetlink protocol of our routes, rules */
@@ -372,11 +373,8 @@ dpk_tunsrc(struct dpk *k, int cmd, struct in6_addr *a)
 static void
 dpk_link_name(const struct in6_addr *peer, char name[IF_NAMESIZE])
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (size_t i = 0; i < sizeof(*peer); i++)
-		h = (h ^ peer->s6_addr[i]) * 16777619u;
-	snprintf(name, IF_NAMESIZE, DPK_LINK_PREFIX "%08x", h);
+	snprintf(name, IF_NAMESIZE, DPK_LINK_PREFIX "%08x",
+		 naitab_hash(peer->s6_addr, sizeof(peer->s6_addr)));
 }
 
 static int

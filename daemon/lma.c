@@ -768,10 +768,11 @@ lma_dump_bc(const struct lma *l, FILE *out, int json)
 		fprintf(out, "%-28s %-7s %-26s %-28s %8s %5s %4s\n", "MN",
 			"STATE", "PREFIXES", "SERVING MAG", "LEFT(s)", "REGS",
 			"HO");
-	for (const struct bce *b = l->bc.all; b; b = b->next_all) {
+	for (const struct bce *b = bce_first(&l->bc); b; b = bce_next(b)) {
 		double left = (double)(b->expires - now) / 1e9;
 		if (json) {
-			fprintf(out, "%s{\"mn\":", b == l->bc.all ? "" : ",");
+			fprintf(out, "%s{\"mn\":",
+				b == bce_first(&l->bc) ? "" : ",");
 			json_str(out, b->nai);
 			fprintf(out,
 				",\"id\":%u,\"state\":\"%s\",\"prefixes\":[",
@@ -806,9 +807,9 @@ lma_dump_bc(const struct lma *l, FILE *out, int json)
 	}
 	if (json)
 		fprintf(out, "],\"count\":%u,\"bytes_per_binding\":%zu}\n",
-			l->bc.count, bce_mem_per_entry(&l->bc));
+			bce_count(&l->bc), bce_mem_per_entry(&l->bc));
 	else
-		fprintf(out, "%u binding(s)\n", l->bc.count);
+		fprintf(out, "%u binding(s)\n", bce_count(&l->bc));
 }
 
 void

@@ -1044,8 +1044,8 @@ mag_link_event(struct mag *m, int ifindex, int carrier_up)
 	log_info("access %s: carrier down", acc->ca ? acc->ca->ifname : "?");
 	if (!(m->conf->detach_methods & DETACH_LINK))
 		return;
-	for (struct bul *b = m->bul.all, *next; b; b = next) {
-		next = b->next_all;
+	for (struct bul *b = bul_first(&m->bul), *next; b; b = next) {
+		next = bul_next(b);
 		if (b->ifindex != ifindex || b->state == BUL_DEREG ||
 		    b->state == BUL_FAILED)
 			continue;
@@ -1258,7 +1258,7 @@ static void mag_frame_close(struct mag *m);
 void
 mag_fini(struct mag *m)
 {
-	if (m->bul.by_nai)
+	if (m->bul.nai.buckets)
 		bul_table_fini(&m->bul, mag_destroy_entry);
 	if (m->io_started) {
 		mag_frame_close(m);
@@ -1508,10 +1508,11 @@ mag_dump_bul(const struct mag *m, FILE *out, int json)
 		struct json j;
 		json_init_file(&j, out);
 		json_obj_begin(&j);
-		json_kv_uint(&j, "count", m->bul.count);
+		json_kv_uint(&j, "count", bul_count(&m->bul));
 		json_kv_uint(&j, "mem_per_entry", bul_mem_per_entry(&m->bul));
 		json_kv_arr_begin(&j, "bul");
-		for (const struct bul *b = m->bul.all; b; b = b->next_all) {
+		for (const struct bul *b = bul_first(&m->bul); b;
+		     b = bul_next(b)) {
 			mag_ifname(b->ifindex, ifn);
 			mag_mac(b->lladdr, mac, sizeof(mac));
 			json_obj_begin(&j);
@@ -1552,7 +1553,7 @@ mag_dump_bul(const struct mag *m, FILE *out, int json)
 	fprintf(out, "%-24s %-11s %-9s %-8s %-17s %-24s %-28s %5s %8s %8s\n",
 		"NAI", "STATE", "TRIGGER", "IF", "LLADDR", "LMA", "HNP", "SEQ",
 		"LIFETIME", "LEFT");
-	for (const struct bul *b = m->bul.all; b; b = b->next_all) {
+	for (const struct bul *b = bul_first(&m->bul); b; b = bul_next(b)) {
 		mag_ifname(b->ifindex, ifn);
 		mag_mac(b->lladdr, mac, sizeof(mac));
 		mag_hnps(b, hnp, sizeof(hnp));
@@ -1564,7 +1565,7 @@ mag_dump_bul(const struct mag *m, FILE *out, int json)
 			mag_a(&b->lma, lma), hnp, b->seq, b->lifetime_s,
 			mag_remaining_s(b, now));
 	}
-	fprintf(out, "%u entries\n", m->bul.count);
+	fprintf(out, "%u entries\n", bul_count(&m->bul));
 }
 
 #define MAG_STAT(x)                                                            \

@@ -110,9 +110,9 @@ role_lma_status(struct pmipd *d, struct ctl_req *req)
 {
 	struct role_lma *r = d->role_ctx;
 	if (req->json)
-		json_kv_int(&req->js, "bindings", r->lma.bc.count);
+		json_kv_int(&req->js, "bindings", bce_count(&r->lma.bc));
 	else
-		ctl_printf(req, "bindings: %u\n", r->lma.bc.count);
+		ctl_printf(req, "bindings: %u\n", bce_count(&r->lma.bc));
 }
 
 const struct role_ops lma_role_ops = {

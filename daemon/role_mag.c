@@ -142,9 +142,9 @@ role_mag_status(struct pmipd *d, struct ctl_req *req)
 {
 	struct role_mag *r = d->role_ctx;
 	if (req->json)
-		json_kv_int(&req->js, "bul_entries", r->mag.bul.count);
+		json_kv_int(&req->js, "bul_entries", bul_count(&r->mag.bul));
 	else
-		ctl_printf(req, "bul entries: %u\n", r->mag.bul.count);
+		ctl_printf(req, "bul entries: %u\n", bul_count(&r->mag.bul));
 }
 
 const struct role_ops mag_role_ops = {

@@ -312,7 +312,7 @@ test_status_158_161_162_missing_options(void **state)
 	m = pbu(f, "mn1@example.org", 3, 10);
 	m.opts.present &= ~MH_F_ATT;
 	assert_int_equal(status_of(f, MAG1, &m), MH_ST_MISSING_ATT);
-	assert_int_equal(f->lma.bc.count, 0);
+	assert_int_equal(bce_count(&f->lma.bc), 0);
 }
 
 static void

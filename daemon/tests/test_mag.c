@@ -323,7 +323,7 @@ test_rs_dropped_and_counted(void **state)
 	rs_from(f, MN2_MAC, MN_LL, 255);
 	assert_int_equal(f->mag.stats.attach_no_lma, 1);
 	assert_int_equal(f->n_mh, 0);
-	assert_int_equal(f->mag.bul.count, 0);
+	assert_int_equal(bul_count(&f->mag.bul), 0);
 }
 
 static void
