@@ -73,6 +73,8 @@ mag_access_by_ifindex(const struct mag *m, int ifindex)
 	return NULL;
 }
 
+static void mag_frame_forget(struct mag *m, const struct bul *b);
+
 /* The MN's LMA: its profile's, else default_lma, else none. */
 static int
 mag_lma_for(const struct mag *m, const struct conf_mn *mn, struct in6_addr *out)
@@ -149,6 +151,7 @@ static void
 mag_delete(struct mag *m, struct bul *b, const char *why)
 {
 	log_info("bul %s: deleted (%s)", b->nai, why);
+	mag_frame_forget(m, b);
 	mag_cancel_timers(m, b);
 	mag_dp_remove(m, b); /* a return route, if any */
 	bul_delete(&m->bul, b);
@@ -460,8 +463,10 @@ mag_probe_cb(struct ev *ev, void *arg)
 
 	if (b->state != BUL_REGISTERED && b->state != BUL_REFRESHING)
 		return;
-	if (b->probe_pending)
+	if (b->probe_pending) {
 		b->probes_missed++;
+		mag_frame_forget(m, b); /* its frames matter again */
+	}
 	b->probe_pending = 0;
 	if (b->probes_missed >= m->probe_max) {
 		if (m->conf->detach_methods & DETACH_NUD)
@@ -484,6 +489,7 @@ static void
 mag_fail(struct mag *m, struct bul *b, const char *why)
 {
 	b->outstanding = 0;
+	mag_frame_forget(m, b);
 	mag_dp_remove(m, b);
 	mag_cancel_timers(m, b);
 	bul_set_state(b, BUL_FAILED, why);
@@ -507,6 +513,7 @@ mag_detach(struct mag *m, struct bul *b, const char *why)
 		return;
 	case BUL_REGISTERED:
 	case BUL_REFRESHING:
+		mag_frame_forget(m, b);
 		b->detached = now;
 		if (!mag_dp_return(m, b))
 			mag_dp_remove(m, b);
@@ -674,6 +681,8 @@ mag_attach(struct mag *m, const struct conf_mn *mn,
 	switch (b->state) {
 	case BUL_REGISTERING:
 		/* Nothing is installed yet: just follow the MN. */
+		if (b->ifindex != acc->ifindex)
+			mag_frame_forget(m, b);
 		b->ifindex = acc->ifindex;
 		break;
 	case BUL_REGISTERED:
@@ -682,6 +691,7 @@ mag_attach(struct mag *m, const struct conf_mn *mn,
 			/* Moved between our own access links. */
 			log_info("bul %s: moved from ifindex %d to %d", b->nai,
 				 b->ifindex, acc->ifindex);
+			mag_frame_forget(m, b);
 			if (b->dp_installed && m->dp) {
 				struct dp_mn dmn;
 				mag_dp_mn(b, &dmn);
@@ -1117,14 +1127,110 @@ mag_l2_event(struct mag *m, int ifindex, const uint8_t lladdr[6], int up)
 	return 0;
 }
 
+/*
+ * The frame trigger's socket filter: incoming (host, broadcast,
+ * multicast; not outgoing, not other-host) IPv6 frames, except those
+ * with a Hop-by-Hop header (MLD) and ICMPv6 Neighbor Discovery (types
+ * 133-137), which the RS and neighbour paths handle; truncated to the
+ * Ethernet header.
+ */
+static const struct sock_filter mag_frame_bpf[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+    BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, PACKET_MULTICAST, 9, 0),
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 7),
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, ETH_HLEN + 6),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 3),
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, ETH_HLEN + 40),
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 133, 0, 1),
+    BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 137, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, ETH_HLEN),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+size_t
+mag_frame_prog(const struct mag_access *acc, struct sock_filter *out,
+	       size_t max)
+{
+	size_t n = 0, base = sizeof(mag_frame_bpf) / sizeof(mag_frame_bpf[0]);
+
+	/* Per quiet MAC: source bytes 0-3, then 4-5; equal -> drop. */
+	for (unsigned i = 0; i < acc->n_quiet && n + 5 + base <= max; i++) {
+		const uint8_t *a = acc->quiet[i];
+		uint32_t hi = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+			      (uint32_t)a[2] << 8 | a[3];
+		uint32_t lo = (uint32_t)a[4] << 8 | a[5];
+		out[n++] =
+		    (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 6);
+		out[n++] = (struct sock_filter)BPF_JUMP(
+		    BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 3);
+		out[n++] =
+		    (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 10);
+		out[n++] = (struct sock_filter)BPF_JUMP(
+		    BPF_JMP | BPF_JEQ | BPF_K, lo, 0, 1);
+		out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	}
+	for (size_t i = 0; i < base && n < max; i++)
+		out[n++] = mag_frame_bpf[i];
+	return n;
+}
+
+/* Install acc's current program on its socket (none in unit tests). */
+static void
+mag_frame_filter(struct mag *m, struct mag_access *acc)
+{
+	struct sock_filter prog[MAG_FRAME_PROG_MAX];
+	struct sock_fprog fp = {.filter = prog};
+
+	if (acc->frame_fd < 0)
+		return;
+	fp.len = (unsigned short)mag_frame_prog(acc, prog, MAG_FRAME_PROG_MAX);
+	if (setsockopt(acc->frame_fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+		       sizeof(fp)) < 0)
+		m->stats.frame_err++;
+}
+
+/* An MN served on acc: its frames are of no use to the trigger. */
+static void
+mag_frame_quiet(struct mag *m, struct mag_access *acc, const uint8_t mac[6])
+{
+	for (unsigned i = 0; i < acc->n_quiet; i++)
+		if (!memcmp(acc->quiet[i], mac, 6))
+			return;
+	if (acc->n_quiet >= MAG_FRAME_QUIET_MAX)
+		return; /* a crowded link: its frames keep coming */
+	memcpy(acc->quiet[acc->n_quiet++], mac, 6);
+	mag_frame_filter(m, acc);
+}
+
+/* b's frames matter again, on whichever link they arrive. */
+static void
+mag_frame_forget(struct mag *m, const struct bul *b)
+{
+	for (unsigned j = 0; j < m->n_access; j++) {
+		struct mag_access *acc = &m->access[j];
+		for (unsigned i = 0; i < acc->n_quiet; i++) {
+			if (memcmp(acc->quiet[i], b->lladdr, 6))
+				continue;
+			memcpy(acc->quiet[i], acc->quiet[--acc->n_quiet], 6);
+			mag_frame_filter(m, acc);
+			break;
+		}
+	}
+}
+
 void
 mag_frame_event(struct mag *m, int ifindex, const uint8_t src[6])
 {
-	const struct mag_access *acc = mag_access_by_ifindex(m, ifindex);
+	struct mag_access *acc = NULL;
 	const struct conf_mn *mn;
 	const struct bul *b;
 	ev_time_t now, *last = NULL;
 
+	for (unsigned i = 0; ifindex > 0 && i < m->n_access; i++)
+		if (m->access[i].ifindex == ifindex)
+			acc = &m->access[i];
 	if (!acc)
 		return;
 	m->stats.frame_rx++;
@@ -1143,8 +1249,10 @@ mag_frame_event(struct mag *m, int ifindex, const uint8_t src[6])
 		   b->probes_missed > 0;
 	if (!back && b && b->ifindex == ifindex &&
 	    (b->state == BUL_REGISTERING || b->state == BUL_REGISTERED ||
-	     b->state == BUL_REFRESHING))
+	     b->state == BUL_REFRESHING)) {
+		mag_frame_quiet(m, acc, b->lladdr);
 		return;
+	}
 	if (acc->carrier == 0)
 		return;
 	now = ev_now();
@@ -1328,28 +1436,6 @@ mag_io_send_nd(void *arg, int ifindex, const struct in6_addr *dst,
 	return icmp6sock_send(&m->icmp, ifindex, src, dst, buf, len);
 }
 
-/*
- * The frame trigger's socket filter: incoming (host, broadcast,
- * multicast; not outgoing, not other-host) IPv6 frames, except those
- * with a Hop-by-Hop header (MLD) and ICMPv6 Neighbor Discovery (types
- * 133-137), which the RS and neighbour paths handle; truncated to the
- * Ethernet header.
- */
-static struct sock_filter mag_frame_bpf[] = {
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
-    BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, PACKET_MULTICAST, 9, 0),
-    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 7),
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, ETH_HLEN + 6),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 3),
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, ETH_HLEN + 40),
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 133, 0, 1),
-    BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 137, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, ETH_HLEN),
-    BPF_STMT(BPF_RET | BPF_K, 0),
-};
-
 static void
 mag_frame_read(struct ev *ev, int fd, unsigned events, void *arg)
 {
@@ -1393,10 +1479,8 @@ mag_frame_close(struct mag *m)
 static int
 mag_frame_open(struct mag_access *acc, struct ev *ev)
 {
-	struct sock_fprog prog = {
-	    .len = sizeof(mag_frame_bpf) / sizeof(mag_frame_bpf[0]),
-	    .filter = mag_frame_bpf,
-	};
+	struct sock_filter insns[MAG_FRAME_PROG_MAX];
+	struct sock_fprog prog = {.filter = insns};
 	struct sockaddr_ll sll = {
 	    .sll_family = AF_PACKET,
 	    .sll_protocol = htons(ETH_P_IPV6),
@@ -1404,6 +1488,8 @@ mag_frame_open(struct mag_access *acc, struct ev *ev)
 	};
 	int err, fd;
 
+	prog.len =
+	    (unsigned short)mag_frame_prog(acc, insns, MAG_FRAME_PROG_MAX);
 	/* Protocol 0 until bound: nothing arrives before the filter. */
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

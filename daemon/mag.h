@@ -44,6 +44,7 @@
 #define MAG_FAILED_HOLD_MS 5000	   /* FAILED entries are kept this long */
 #define MAG_FRAME_HOLD_MS 1000	   /* frame trigger rate limit, per MN */
 #define MAG_FRAME_BURST 64	   /* frames read per wake-up, at most */
+#define MAG_FRAME_QUIET_MAX 64	   /* MACs the frame filter drops, at most */
 #define MAG_REFRESH_PCT 80	   /* refresh at this share of the lifetime */
 #define MAG_RA_ROUTER_LIFETIME_MAX 9000 /* s, RFC 4861 6.2.1 */
 
@@ -93,6 +94,14 @@ struct mag_access {
 	int carrier;  /* -1 unknown, 0 down, 1 up */
 	int frame_fd; /* AF_PACKET socket (frame trigger), -1 if none */
 	struct mag *owner;
+	/*
+	 * MNs served here whose frames the trigger has no use for: the
+	 * socket filter drops their frames in the kernel, so an MN's
+	 * traffic does not wake the daemon once per packet.  An MN leaves
+	 * the list on any change (probe missed, detach, move, failure).
+	 */
+	unsigned n_quiet;
+	uint8_t quiet[MAG_FRAME_QUIET_MAX][6];
 };
 
 struct mag {
@@ -178,6 +187,17 @@ int mag_l2_event(struct mag *m, int ifindex, const uint8_t lladdr[6], int up);
  * MN, never while its entry is in FAILED hold.
  */
 void mag_frame_event(struct mag *m, int ifindex, const uint8_t src[6]);
+
+/*
+ * The frame socket's classic BPF program for access interface acc:
+ * drop frames from acc's quiet MNs, then the trigger's own filter
+ * (incoming IPv6 but ND and Hop-by-Hop).  Writes at most max
+ * instructions to out; returns their number.
+ */
+struct sock_filter;
+size_t mag_frame_prog(const struct mag_access *acc, struct sock_filter *out,
+		      size_t max);
+#define MAG_FRAME_PROG_MAX (5 * MAG_FRAME_QUIET_MAX + 16)
 
 /* The access interface entry for ifindex, or NULL. */
 const struct mag_access *mag_access_by_ifindex(const struct mag *m,

@@ -5,8 +5,8 @@
                      \\=== MAG2 --a<i>--+-- air: bridge b<i> --- MN<i>
 
 Every namespace carries the testbed prefix (default "pmip-tb-").  The
-core is a bridge "core0" in the LMA namespace with the LMA's address;
-each MAG has a port "core0" on it.  Access links follow RFC 5213's
+core is a bridge "corebr" in the LMA namespace; the LMA's interface
+"core0" and each MAG's "core0" are veth ports of it.  Access links follow RFC 5213's
 point-to-point model: each MAG has one access interface a<i> per mobile
 node i, a veth whose other end m<j>a<i> sits in the "air" namespace.
 Mobile node i's only interface mn0 is a veth whose other end mn<i> is
@@ -263,16 +263,24 @@ class Testbed:
         self.ip("cn", "-6", "route", "add", "default", "via", CN_GW)
         self.ip("lma", "addr", "add", CN_GW + "/64", "dev", "cn0", "nodad")
         self.ip("lma", "link", "set", "cn0", "up")
-        # Core bridge in the LMA namespace.
-        self.ip("lma", "link", "add", "core0", "type", "bridge",
+        # Core bridge "corebr" in the LMA namespace; the LMA's own core
+        # interface "core0" is a veth port of it, not the bridge itself: a
+        # bridge device has no encapsulation offloads (hw_enc_features), so
+        # every tunnelled GSO packet the LMA sent through it was segmented
+        # in software there.
+        self.ip("lma", "link", "add", "corebr", "type", "bridge",
                 "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0")
+        self.ip("lma", "link", "set", "corebr", "up")
+        self._veth("lma", "core0", "lma", "lc")
+        self.ip("lma", "link", "set", "lc", "master", "corebr")
+        self.ip("lma", "link", "set", "lc", "up")
         self.ip("lma", "addr", "add", LMA_ADDR + "/64", "dev", "core0",
                 "nodad")
         self.ip("lma", "link", "set", "core0", "up")
         for j, mag in enumerate(("mag1", "mag2")):
             port = "m%d" % (j + 1)
             self._veth("lma", port, mag, "core0")
-            self.ip("lma", "link", "set", port, "master", "core0")
+            self.ip("lma", "link", "set", port, "master", "corebr")
             self.ip("lma", "link", "set", port, "up")
             self.ip(mag, "addr", "add", MAG_ADDR[j] + "/64", "dev", "core0",
                     "nodad")

@@ -8,6 +8,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/neighbour.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -881,6 +884,144 @@ test_frame_after_missed_probes(void **state)
 	assert_int_equal(f->mag.stats.frame_attach, 1);
 }
 
+/* A classic BPF interpreter for the instructions mag_frame_prog uses. */
+static unsigned
+run_bpf(const struct sock_filter *p, size_t n, const uint8_t *pkt, size_t len,
+	unsigned pkttype)
+{
+	uint32_t a = 0;
+	size_t pc = 0;
+
+	while (pc < n) {
+		const struct sock_filter *f = &p[pc++];
+		uint32_t k = f->k;
+		switch (f->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (k == (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)) {
+				a = pkttype;
+				break;
+			}
+			if (k + 4 > len)
+				return 0;
+			a = (uint32_t)pkt[k] << 24 |
+			    (uint32_t)pkt[k + 1] << 16 |
+			    (uint32_t)pkt[k + 2] << 8 | pkt[k + 3];
+			break;
+		case BPF_LD | BPF_H | BPF_ABS:
+			if (k + 2 > len)
+				return 0;
+			a = (uint32_t)pkt[k] << 8 | pkt[k + 1];
+			break;
+		case BPF_LD | BPF_B | BPF_ABS:
+			if (k + 1 > len)
+				return 0;
+			a = pkt[k];
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+			pc += a > k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= k ? f->jt : f->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return k;
+		default:
+			fail_msg("unexpected BPF code %#x", f->code);
+		}
+	}
+	fail_msg("BPF program ran off its end");
+	return 0;
+}
+
+/* An Ethernet frame from src: IPv6, next header nh, ICMPv6 type t. */
+static size_t
+frame(uint8_t *buf, const uint8_t src[6], uint8_t nh, uint8_t t)
+{
+	memset(buf, 0, 64);
+	buf[0] = 0x02; /* to the MAG */
+	memcpy(buf + 6, src, 6);
+	buf[12] = 0x86;
+	buf[13] = 0xdd;
+	buf[14] = 0x60;
+	buf[14 + 6] = nh;
+	buf[14 + 40] = t;
+	return 64;
+}
+
+static unsigned
+verdict(const struct mag_access *acc, const uint8_t src[6], uint8_t nh,
+	uint8_t t, unsigned pkttype)
+{
+	struct sock_filter prog[MAG_FRAME_PROG_MAX];
+	uint8_t buf[64];
+	size_t n = mag_frame_prog(acc, prog, MAG_FRAME_PROG_MAX), len;
+
+	assert_true(n > 0 && n <= MAG_FRAME_PROG_MAX);
+	len = frame(buf, src, nh, t);
+	return run_bpf(prog, n, buf, len, pkttype);
+}
+
+/*
+ * The frame socket's filter: frames of an MN served on the link are
+ * dropped in the kernel (no wake-up per packet) until anything changes
+ * for it; ND, MLD and outgoing frames always are.
+ */
+static void
+test_frame_filter(void **state)
+{
+	struct fx *f = *state;
+	const struct mag_access *acc = &f->mag.access[0];
+
+	assert_int_equal(acc->n_quiet, 0);
+	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_HOST), ETH_HLEN);
+	assert_int_equal(verdict(acc, MN1_MAC, 58, 128, PACKET_HOST), ETH_HLEN);
+	assert_int_equal(verdict(acc, MN1_MAC, 58, 133, PACKET_HOST), 0);
+	assert_int_equal(verdict(acc, MN1_MAC, 58, 137, PACKET_HOST), 0);
+	assert_int_equal(verdict(acc, MN1_MAC, 0, 0, PACKET_MULTICAST), 0);
+	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_OUTGOING), 0);
+
+	register_mn1(f);
+	/* Its first frame as a served MN quiets it; others still pass. */
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(acc->n_quiet, 1);
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(acc->n_quiet, 1);
+	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_HOST), 0);
+	assert_int_equal(verdict(acc, MN1_MAC, 58, 128, PACKET_HOST), 0);
+	assert_int_equal(verdict(acc, MN2_MAC, 17, 0, PACKET_HOST), ETH_HLEN);
+	/* A MAC differing in the last two bytes only is not quieted. */
+	const uint8_t near[6] = {0x02, 0, 0, 0, 0x01, 0x01};
+	assert_int_equal(verdict(acc, near, 17, 0, PACKET_HOST), ETH_HLEN);
+
+	/* Left: its frames are triggers again. */
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
+	assert_int_equal(acc->n_quiet, 0);
+	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_HOST), ETH_HLEN);
+}
+
+/* A missed probe brings the MN's frames back to the daemon. */
+static void
+test_frame_filter_probe(void **state)
+{
+	struct fx *f = *state;
+	const struct mag_access *acc = &f->mag.access[0];
+
+	f->conf.detach_methods = DETACH_LINK | DETACH_NUD;
+	f->mag.probe_interval_ms = 20;
+	register_mn1(f);
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
+	assert_int_equal(acc->n_quiet, 1);
+	/* Probes go out every 20 ms; the first one goes unanswered. */
+	run_ms(f, 50);
+	assert_true(mn1(f)->probes_missed > 0);
+	assert_int_equal(mn1(f)->state, BUL_REGISTERED);
+	assert_int_equal(acc->n_quiet, 0);
+	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_HOST), ETH_HLEN);
+}
+
 static void
 test_dumps(void **state)
 {
@@ -986,6 +1127,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_neighbour_attach, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_l2_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_filter, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_frame_filter_probe, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_frame_trigger, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_frame_after_missed_probes,
