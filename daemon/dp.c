@@ -286,6 +286,25 @@ dp_lma_route_hold(struct dp *dp, const struct dp_mn *mn)
 	return dp->ops->lma_route_hold(dp, mn);
 }
 
+void
+dp_hold_poll(struct dp *dp)
+{
+	if (dp->ops && dp->ops->hold_poll)
+		dp->ops->hold_poll(dp);
+}
+
+int
+dp_mag_mn_hold(struct dp *dp, const struct dp_mn *mn)
+{
+	int err;
+
+	if (!dp->ops->mag_mn_hold || !dp->ops->send)
+		return -EOPNOTSUPP;
+	if ((err = dp_mn_check(dp, mn, "mag_mn_hold")) < 0)
+		return err;
+	return dp->ops->mag_mn_hold(dp, mn);
+}
+
 int
 dp_mag_mn_return(struct dp *dp, const struct dp_mn *mn)
 {

@@ -64,10 +64,14 @@ struct dp_mn { /* one mobile node's forwarding state */
  * Hold hook: a downlink packet for a held prefix (or, user backend, any
  * downlink packet).  Return 1 if the hook took it (it must copy pkt),
  * 0 to let the backend forward it as usual (kernel hold device: drop).
- * peer: the serving MAG as the backend knows it, or NULL.
+ * peer: the serving MAG as the backend knows it, or NULL.  flags:
+ * DP_HOLD_RETURNED for a packet that came back from a MAG's tunnel (a
+ * MAG returning what reached it after the MN left: older than anything
+ * held from elsewhere).
  */
+#define DP_HOLD_RETURNED 1u
 typedef int (*dp_hold_fn)(void *arg, const struct in6_addr *peer,
-			  const uint8_t *pkt, size_t len);
+			  const uint8_t *pkt, size_t len, unsigned flags);
 
 struct dp_ops {
 	const char *name;
@@ -86,6 +90,8 @@ struct dp_ops {
 	/* optional (NULL: -EOPNOTSUPP) */
 	int (*lma_route_hold)(struct dp *dp, const struct dp_mn *mn);
 	int (*mag_mn_return)(struct dp *dp, const struct dp_mn *mn);
+	int (*mag_mn_hold)(struct dp *dp, const struct dp_mn *mn);
+	void (*hold_poll)(struct dp *dp);
 	void (*set_hold)(struct dp *dp, dp_hold_fn fn, void *arg);
 	int (*send)(struct dp *dp, const struct in6_addr *peer,
 		    const uint8_t *pkt, size_t len);
@@ -134,9 +140,20 @@ int dp_mag_mn_add(struct dp *dp, const struct dp_mn *mn);
 int dp_mag_mn_del(struct dp *dp, const struct dp_mn *mn);
 int dp_lma_route_hold(struct dp *dp, const struct dp_mn *mn);
 int dp_mag_mn_return(struct dp *dp, const struct dp_mn *mn);
+/*
+ * MAG: the MN left; its on-link route becomes one to the hold point
+ * (the hook sees the packets, dp_send() returns them to the LMA later);
+ * dp_mag_mn_del() removes it.  -EOPNOTSUPP where the backend cannot.
+ */
+int dp_mag_mn_hold(struct dp *dp, const struct dp_mn *mn);
 /* 1 if the backend can hold (dp_lma_route_hold and dp_send work). */
 int dp_can_hold(const struct dp *dp);
 void dp_set_hold(struct dp *dp, dp_hold_fn fn, void *arg);
+/*
+ * Offer the hook what the hold point has queued but not yet read (the
+ * kernel's TUN queue), so that "the buffer is empty" means it.
+ */
+void dp_hold_poll(struct dp *dp);
 int dp_send(struct dp *dp, const struct in6_addr *peer, const uint8_t *pkt,
 	    size_t len);
 

@@ -191,6 +191,15 @@ dp_fake_lma_route_hold(struct dp *dp, const struct dp_mn *mn)
 }
 
 static int
+dp_fake_mag_mn_hold(struct dp *dp, const struct dp_mn *mn)
+{
+	char s[DP_FAKE_LINE];
+
+	dp_fake_mn(mn, s, sizeof(s));
+	return dp_fake_rec_op("mag_mn_hold", "%s", s);
+}
+
+static int
 dp_fake_mag_mn_return(struct dp *dp, const struct dp_mn *mn)
 {
 	char s[DP_FAKE_LINE];
@@ -230,7 +239,7 @@ dp_fake_set_sink(dp_fake_send_fn fn, void *arg)
 int
 dp_fake_offer(const struct in6_addr *peer, const uint8_t *pkt, size_t len)
 {
-	return dp_fake_hold ? dp_fake_hold(dp_fake_hold_arg, peer, pkt, len)
+	return dp_fake_hold ? dp_fake_hold(dp_fake_hold_arg, peer, pkt, len, 0)
 			    : 0;
 }
 
@@ -247,6 +256,7 @@ const struct dp_ops dp_fake_ops = {
     .mag_mn_del = dp_fake_mag_mn_del,
     .lma_route_hold = dp_fake_lma_route_hold,
     .mag_mn_return = dp_fake_mag_mn_return,
+    .mag_mn_hold = dp_fake_mag_mn_hold,
     .set_hold = dp_fake_set_hold,
     .send = dp_fake_send,
 };

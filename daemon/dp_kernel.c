@@ -63,8 +63,10 @@
 
 #define DPK_PROTO 213	      /* rtnetlink protocol of our routes, rules */
 #define DPK_TABLE_DECAP 21300 /* seg6: End.DX6 route of our address */
+#define DPK_TABLE_RET 21301   /* LMA: held prefixes -> returned-packet TUN */
 #define DPK_TABLE_MN 21310    /* MAG: + peer slot: default into tunnel */
 #define DPK_MAX_PEERS 64
+#define DPK_PREF_RET 45	   /* iif CORE lookup RET (LMA, seg6, buffering) */
 #define DPK_PREF_DECAP 50  /* to OWN/128 ipproto 41 lookup DECAP */
 #define DPK_PREF_LOCAL 100 /* the moved local rule */
 #define DPK_PREF_MN 200	   /* from HNP lookup DPK_TABLE_MN + slot */
@@ -73,6 +75,8 @@
 #define DPK_OUTER_HDR 40
 #define DPK_SRH_TYPE 4 /* IPV6_SRCRT_TYPE_4, RFC 8754 */
 #define DPK_HOLD_IFNAME "pmip-hold0"
+#define DPK_RET_IFNAME "pmip-hold1"
+#define DPK_MAX_RET 64 /* held prefixes with a returned-packet route */
 #define DPK_HOLD_MTU 1500
 #define DPK_HOLD_TXQLEN 10000
 #define DPK_HOLD_BUFSZ 65536
@@ -105,9 +109,21 @@ struct dpk {
 	dp_hold_fn hold;
 	void *hold_arg;
 	uint8_t *hold_buf;
+	/*
+	 * LMA, seg6: packets a MAG returns arrive decapsulated on the core
+	 * interface; a rule "iif CORE lookup DPK_TABLE_RET" sends those for
+	 * held prefixes to a second TUN device, so that the buffer can put
+	 * them ahead of what it holds from elsewhere.
+	 */
+	int ret_fd;
+	int ret_ifindex;
+	unsigned n_ret;
+	struct mh_prefix ret[DPK_MAX_RET];
 	struct ev *ev;
 	uint64_t hold_dropped; /* read, not taken by the hook */
 };
+
+static void dpk_ret_forget(struct dpk *k, const struct dp_mn *mn);
 
 static const char *
 dpk_a(const struct in6_addr *a, char *buf)
@@ -288,6 +304,7 @@ struct dpk_rule {
 	uint32_t table; /* 0: any (delete) */
 	const struct in6_addr *src, *dst;
 	unsigned plen;	 /* of src or dst */
+	const char *iif; /* NULL: any */
 	uint8_t ipproto; /* 0: any */
 	uint8_t proto;	 /* FRA_PROTOCOL */
 	int quiet;	 /* an expected -errno, not logged */
@@ -314,6 +331,7 @@ dpk_rule(struct dpk *k, int cmd, int flags, const struct dpk_rule *r,
 	    (r->table && nla_put_u32(msg, FRA_TABLE, r->table) < 0) ||
 	    (r->src && nla_put(msg, FRA_SRC, sizeof(*r->src), r->src) < 0) ||
 	    (r->dst && nla_put(msg, FRA_DST, sizeof(*r->dst), r->dst) < 0) ||
+	    (r->iif && nla_put_string(msg, FRA_IIFNAME, r->iif) < 0) ||
 	    (r->ipproto && nla_put_u8(msg, FRA_IP_PROTO, r->ipproto) < 0) ||
 	    nla_put_u8(msg, FRA_PROTOCOL, r->proto) < 0) {
 		nlmsg_free(msg);
@@ -774,6 +792,7 @@ dpk_open(struct dp *dp)
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return -ENOMEM;
 	k->hold_fd = -1;
+	k->ret_fd = -1;
 	k->raw_fd = -1;
 	k->ev = dp->ev;
 	dp->priv = k;
@@ -843,6 +862,11 @@ dpk_close(struct dp *dp)
 		if (k->ev)
 			ev_fd_del(k->ev, k->hold_fd);
 		close(k->hold_fd); /* the device and its routes go with it */
+	}
+	if (k->ret_fd >= 0) {
+		if (k->ev)
+			ev_fd_del(k->ev, k->ret_fd);
+		close(k->ret_fd);
 	}
 	if (k->raw_fd >= 0)
 		close(k->raw_fd);
@@ -993,6 +1017,7 @@ dpk_lma_route_del(struct dp *dp, const struct dp_mn *mn)
 	struct dpk *k = dp->priv;
 	int err = 0, e;
 
+	dpk_ret_forget(k, mn);
 	for (unsigned i = 0; i < mn->n_hnp; i++) {
 		struct dpk_route r = {.table = RT_TABLE_MAIN,
 				      .dst = &mn->hnp[i].prefix,
@@ -1032,6 +1057,7 @@ dpk_lma_route_add(struct dp *dp, const struct dp_mn *mn)
 			return err;
 		}
 	}
+	dpk_ret_forget(k, mn);
 	/* Packets the hold device took before the route moved go out now,
 	 * ahead of those the kernel forwards from here on. */
 	dpk_hold_flush(k);
@@ -1107,45 +1133,54 @@ dpk_mag_mn_add(struct dp *dp, const struct dp_mn *mn)
 
 /* --- handover buffering (LMA) and return to the LMA (MAG) ---------------- */
 
+/* Up to max packets from a hold device fd to the hook. */
 static void
-dpk_hold_cb(struct ev *ev, int fd, unsigned events, void *arg)
+dpk_hold_read(struct dpk *k, int fd, const char *name, int max, unsigned flags)
 {
-	struct dpk *k = arg;
-
-	for (int i = 0; i < DPK_HOLD_BURST; i++) {
+	for (int i = 0; i < max; i++) {
 		ssize_t n = read(fd, k->hold_buf, DPK_HOLD_BUFSZ);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("dp kernel: read %s", DPK_HOLD_IFNAME);
+				log_warn("dp kernel: read %s", name);
 			return;
 		}
 		/* Only IPv6 to a held prefix is routed here; MLD and the
 		 * like cannot appear (no link-local address). */
 		if (n < 40 || (k->hold_buf[0] >> 4) != 6 || !k->hold ||
-		    !k->hold(k->hold_arg, NULL, k->hold_buf, (size_t)n))
+		    !k->hold(k->hold_arg, NULL, k->hold_buf, (size_t)n, flags))
 			k->hold_dropped++;
 	}
 }
 
-/* Everything queued on the hold device, at once (bounded). */
+static void
+dpk_hold_cb(struct ev *ev, int fd, unsigned events, void *arg)
+{
+	dpk_hold_read(arg, fd, DPK_HOLD_IFNAME, DPK_HOLD_BURST, 0);
+}
+
+static void
+dpk_ret_cb(struct ev *ev, int fd, unsigned events, void *arg)
+{
+	dpk_hold_read(arg, fd, DPK_RET_IFNAME, DPK_HOLD_BURST,
+		      DP_HOLD_RETURNED);
+}
+
+/* Everything queued on the hold devices, at once (bounded): returned
+ * packets first, they are the older ones. */
 static void
 dpk_hold_flush(struct dpk *k)
 {
-	if (k->hold_fd < 0)
-		return;
-	for (int i = 0; i < DPK_HOLD_TXQLEN; i++) {
-		ssize_t n = read(k->hold_fd, k->hold_buf, DPK_HOLD_BUFSZ);
-		if (n < 0)
-			return;
-		if (n < 40 || (k->hold_buf[0] >> 4) != 6 || !k->hold ||
-		    !k->hold(k->hold_arg, NULL, k->hold_buf, (size_t)n))
-			k->hold_dropped++;
-	}
+	if (k->ret_fd >= 0)
+		dpk_hold_read(k, k->ret_fd, DPK_RET_IFNAME, DPK_HOLD_TXQLEN,
+			      DP_HOLD_RETURNED);
+	if (k->hold_fd >= 0)
+		dpk_hold_read(k, k->hold_fd, DPK_HOLD_IFNAME, DPK_HOLD_TXQLEN,
+			      0);
 }
 
 /* MTU, queue length, no link-local address (no MLD), up. */
 static int
-dpk_hold_config(struct dpk *k)
+dpk_hold_config(struct dpk *k, int ifindex)
 {
 	struct rtnl_link *orig = rtnl_link_alloc();
 	struct rtnl_link *chg = rtnl_link_alloc();
@@ -1153,7 +1188,7 @@ dpk_hold_config(struct dpk *k)
 
 	if (orig == NULL || chg == NULL)
 		goto out;
-	rtnl_link_set_ifindex(orig, k->hold_ifindex);
+	rtnl_link_set_ifindex(orig, ifindex);
 	rtnl_link_set_mtu(chg, DPK_HOLD_MTU);
 	rtnl_link_set_txqlen(chg, DPK_HOLD_TXQLEN);
 	rtnl_link_inet6_set_addr_gen_mode(chg, DPK_ADDR_GEN_NONE);
@@ -1207,12 +1242,74 @@ dpk_raw_open(struct dp *dp, struct dpk *k)
 	return 0;
 }
 
+/* A hold TUN device: created, configured and read by cb. */
+static int
+dpk_tun_open(struct dpk *k, const char *name, int *fdp, int *ifindexp,
+	     ev_fd_cb cb)
+{
+	struct ifreq ifr;
+	int fd, err;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		log_warn("dp kernel: open /dev/net/tun");
+		return err;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    (*ifindexp = (int)if_nametoindex(name)) == 0) {
+		err = -errno;
+		log_warn("dp kernel: create %s", name);
+		close(fd);
+		return err;
+	}
+	if ((err = dpk_hold_config(k, *ifindexp)) < 0 ||
+	    (err = ev_fd_add(k->ev, fd, EV_READ, cb, k)) < 0) {
+		log_warnx("dp kernel: set up %s: %s", name, strerror(-err));
+		close(fd);
+		return err;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/*
+ * LMA, seg6: the returned-packet device and its rule.  Best effort:
+ * without it returned packets are held like the others (at the tail).
+ */
+static void
+dpk_ret_open(struct dp *dp, struct dpk *k)
+{
+	struct dpk_rule rule = {.pref = DPK_PREF_RET,
+				.table = DPK_TABLE_RET,
+				.iif = dp->conf->ifname,
+				.proto = DPK_PROTO};
+
+	if (dp->conf->role != ROLE_LMA || k->mode != DPK_SEG6 ||
+	    !dp->conf->ifname[0])
+		return;
+	if (dpk_tun_open(k, DPK_RET_IFNAME, &k->ret_fd, &k->ret_ifindex,
+			 dpk_ret_cb) < 0)
+		return;
+	if (dpk_rule(k, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, &rule,
+		     "returned packets") < 0) {
+		ev_fd_del(k->ev, k->ret_fd);
+		close(k->ret_fd);
+		k->ret_fd = -1;
+		return;
+	}
+	log_info("dp kernel: %s takes packets returned by MAGs",
+		 DPK_RET_IFNAME);
+}
+
 /* The hold device and the raw socket, made on first use. */
 static int
 dpk_hold_open(struct dp *dp, struct dpk *k)
 {
-	struct ifreq ifr;
-	int fd, err;
+	int err;
 
 	if (k->hold_fd >= 0)
 		return 0;
@@ -1222,33 +1319,39 @@ dpk_hold_open(struct dp *dp, struct dpk *k)
 		return err;
 	if (!k->hold_buf && (k->hold_buf = malloc(DPK_HOLD_BUFSZ)) == NULL)
 		return -ENOMEM;
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		log_warn("dp kernel: open /dev/net/tun");
+	if ((err = dpk_tun_open(k, DPK_HOLD_IFNAME, &k->hold_fd,
+				&k->hold_ifindex, dpk_hold_cb)) < 0)
 		return err;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", DPK_HOLD_IFNAME);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
-	    (k->hold_ifindex = (int)if_nametoindex(DPK_HOLD_IFNAME)) == 0) {
-		err = -errno;
-		log_warn("dp kernel: create %s", DPK_HOLD_IFNAME);
-		close(fd);
-		return err;
-	}
-	k->hold_fd = fd;
-	if ((err = dpk_hold_config(k)) < 0 ||
-	    (err = ev_fd_add(k->ev, fd, EV_READ, dpk_hold_cb, k)) < 0) {
-		log_warnx("dp kernel: set up %s: %s", DPK_HOLD_IFNAME,
-			  strerror(-err));
-		close(fd);
-		k->hold_fd = -1;
-		return err;
-	}
+	dpk_ret_open(dp, k);
 	log_info("dp kernel: %s ready for handover buffering", DPK_HOLD_IFNAME);
 	return 0;
+}
+
+static void
+dpk_hold_poll(struct dp *dp)
+{
+	dpk_hold_flush(dp->priv);
+}
+
+/* Remove the returned-packet routes of mn's prefixes, if any. */
+static void
+dpk_ret_forget(struct dpk *k, const struct dp_mn *mn)
+{
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		for (unsigned j = 0; j < k->n_ret; j++) {
+			struct dpk_route r = {.table = DPK_TABLE_RET,
+					      .dst = &k->ret[j].prefix,
+					      .plen = k->ret[j].len,
+					      .quiet = -ESRCH};
+			if (k->ret[j].len != mn->hnp[i].len ||
+			    !IN6_ARE_ADDR_EQUAL(&k->ret[j].prefix,
+						&mn->hnp[i].prefix))
+				continue;
+			(void)dpk_route(k, RTM_DELROUTE, 0, &r, "returned");
+			k->ret[j] = k->ret[--k->n_ret];
+			break;
+		}
+	}
 }
 
 /* Route the MN's prefixes to the hold device (replacing the tunnel). */
@@ -1270,6 +1373,26 @@ dpk_lma_route_hold(struct dp *dp, const struct dp_mn *mn)
 				     NLM_F_CREATE | NLM_F_REPLACE, &r,
 				     "lma hold")) < 0)
 			return err;
+	}
+	for (unsigned i = 0; k->ret_fd >= 0 && i < mn->n_hnp; i++) {
+		struct dpk_route r = {.table = DPK_TABLE_RET,
+				      .dst = &mn->hnp[i].prefix,
+				      .plen = mn->hnp[i].len,
+				      .oif = k->ret_ifindex};
+		unsigned j;
+
+		for (j = 0; j < k->n_ret; j++)
+			if (k->ret[j].len == mn->hnp[i].len &&
+			    IN6_ARE_ADDR_EQUAL(&k->ret[j].prefix,
+					       &mn->hnp[i].prefix))
+				break;
+		if (j == k->n_ret && k->n_ret == DPK_MAX_RET)
+			break; /* full: held at the tail, not lost */
+		if (dpk_route(k, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &r,
+			      "returned") < 0)
+			break;
+		if (j == k->n_ret)
+			k->ret[k->n_ret++] = mn->hnp[i];
 	}
 	return 0;
 }
@@ -1342,6 +1465,8 @@ const struct dp_ops dp_kernel_ops = {
     .mag_mn_del = dpk_mag_mn_del,
     .lma_route_hold = dpk_lma_route_hold,
     .mag_mn_return = dpk_mag_mn_return,
+    .mag_mn_hold = dpk_lma_route_hold, /* the same: prefixes to the TUN */
+    .hold_poll = dpk_hold_poll,
     .set_hold = dpk_set_hold,
     .send = dpk_send,
 };

@@ -49,7 +49,15 @@
 #include "neigh.h"
 
 #define DPU_ADDR_GEN_NONE 1 /* IN6_ADDR_GEN_MODE_NONE */
-#define DPU_BUFSZ 65536
+/*
+ * Encapsulated packets leave in batches (sendmmsg) and arrive in batches
+ * (recvmmsg): a system call per packet is what a user-space data plane
+ * costs most.  A slot holds one packet up to a jumbo frame; longer ones
+ * arriving from a tunnel are counted as malformed (our MTUs are far
+ * below).
+ */
+#define DPU_BATCH 32
+#define DPU_SLOT 9216
 #define DPU_SOCKBUF (4 * 1024 * 1024)
 
 /* One MN prefix and the tunnel peer serving it. */
@@ -78,11 +86,20 @@ struct dpu {
 	size_t n_peers;
 	size_t cap_peers;
 	int table_route; /* MAG: default route in DP_USER_TABLE installed */
-	int (*hold)(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
-		    size_t len);
+	dp_hold_fn hold;
 	void *hold_arg;
 	struct dp_user_stats st;
-	uint8_t *buf; /* one packet, DPU_BUFSZ bytes */
+	/* encapsulated packets waiting for dpu_flush() */
+	unsigned ntx;
+	uint8_t *txbuf; /* DPU_BATCH slots of DPU_SLOT bytes */
+	struct mmsghdr txm[DPU_BATCH];
+	struct iovec txv[DPU_BATCH];
+	struct sockaddr_in6 txa[DPU_BATCH];
+	/* recvmmsg() from the raw socket */
+	uint8_t *rxbuf; /* DPU_BATCH slots of DPU_SLOT bytes */
+	struct mmsghdr rxm[DPU_BATCH];
+	struct iovec rxv[DPU_BATCH];
+	struct sockaddr_in6 rxa[DPU_BATCH];
 };
 
 static const char *
@@ -468,23 +485,61 @@ dpu_cleanup(struct dpu *u, int own_tun)
 
 /* ---- data path ---- */
 
+/* Send the queued encapsulated packets; the last packet's error, if any. */
+static int
+dpu_flush(struct dpu *u)
+{
+	unsigned off = 0;
+	int err = 0;
+
+	while (off < u->ntx) {
+		int n = sendmmsg(u->raw_fd, u->txm + off, u->ntx - off, 0);
+		if (n <= 0) {
+			/* the packet at off failed: count it, go on */
+			err = n < 0 ? -errno : -EIO;
+			u->st.drop_error++;
+			if (log_get_level() >= LOG_LVL_DEBUG) {
+				char a[INET6_ADDRSTRLEN];
+				log_debug("dp user: send %zu bytes to %s: %s",
+					  u->txv[off].iov_len,
+					  dpu_ntop(&u->txa[off].sin6_addr, a),
+					  strerror(-err));
+			}
+			off++;
+			continue;
+		}
+		for (unsigned k = off; k < off + (unsigned)n; k++)
+			dpu_count(&u->st.encap_tx, u->txv[k].iov_len);
+		off += (unsigned)n;
+		err = 0;
+	}
+	u->ntx = 0;
+	return err;
+}
+
+static uint8_t *
+dpu_txslot(struct dpu *u)
+{
+	return u->txbuf + (size_t)u->ntx * DPU_SLOT;
+}
+
+/* Queue pkt for peer (no copy if it was read into the next slot). */
 static int
 dpu_xmit(struct dpu *u, const struct in6_addr *peer, const uint8_t *pkt,
 	 size_t len)
 {
-	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = *peer};
+	uint8_t *slot = dpu_txslot(u);
 
-	if (sendto(u->raw_fd, pkt, len, 0, (struct sockaddr *)&sa, sizeof(sa)) <
-	    0) {
-		int err = -errno;
-		char a[INET6_ADDRSTRLEN];
+	if (len > DPU_SLOT) {
 		u->st.drop_error++;
-		if (log_get_level() >= LOG_LVL_DEBUG)
-			log_debug("dp user: send %zu bytes to %s: %s", len,
-				  dpu_ntop(peer, a), strerror(-err));
-		return err;
+		return -EMSGSIZE;
 	}
-	dpu_count(&u->st.encap_tx, len);
+	if (pkt != slot)
+		memcpy(slot, pkt, len);
+	u->txa[u->ntx].sin6_addr = *peer;
+	u->txv[u->ntx].iov_len = len;
+	if (++u->ntx == DPU_BATCH)
+		return dpu_flush(u);
 	return 0;
 }
 
@@ -514,7 +569,7 @@ dpu_from_tun(struct dpu *u, const uint8_t *pkt, size_t len)
 	/* Downlink at the LMA (RFC 5213 section 5.6.2). */
 	if ((e = dpu_match(&u->down, &dst)) != NULL) {
 		if (u->hold != NULL &&
-		    u->hold(u->hold_arg, &e->peer, pkt, len)) {
+		    u->hold(u->hold_arg, &e->peer, pkt, len, 0)) {
 			u->st.held++;
 			return;
 		}
@@ -553,10 +608,23 @@ dpu_from_tunnel(struct dpu *u, const struct in6_addr *peer, const uint8_t *pkt,
 		u->st.drop_malformed++;
 		return;
 	}
-	if (u->dp->conf->role == ROLE_LMA)
+	if (u->dp->conf->role == ROLE_LMA) {
 		e = dpu_match(&u->down, &src);
-	else
+		/* A MAG returning a packet for an MN that left it: only
+		 * into a hold (the MN is between MAGs), never forwarded. */
+		if (e == NULL && dpu_match(&u->down, &dst) != NULL) {
+			if (u->hold != NULL && u->hold(u->hold_arg, peer, pkt,
+						       len, DP_HOLD_RETURNED)) {
+				dpu_count(&u->st.decap_rx, len);
+				u->st.held++;
+				return;
+			}
+			u->st.drop_no_binding++;
+			return;
+		}
+	} else {
 		e = dpu_match(&u->up, &dst);
+	}
 	if (e == NULL || !IN6_ARE_ADDR_EQUAL(&e->peer, peer)) {
 		u->st.drop_no_binding++;
 		return;
@@ -578,14 +646,16 @@ dpu_tun_cb(struct ev *ev, int fd, unsigned events, void *arg)
 	struct dpu *u = arg;
 
 	for (int i = 0; i < DP_USER_BURST; i++) {
-		ssize_t n = read(fd, u->buf, DPU_BUFSZ);
+		/* Read into the next send slot: no copy when it goes out. */
+		ssize_t n = read(fd, dpu_txslot(u), DPU_SLOT);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("dp user: read %s", u->tun_name);
-			return;
+			break;
 		}
-		dpu_from_tun(u, u->buf, (size_t)n);
+		dpu_from_tun(u, dpu_txslot(u), (size_t)n);
 	}
+	dpu_flush(u);
 }
 
 static void
@@ -593,21 +663,31 @@ dpu_raw_cb(struct ev *ev, int fd, unsigned events, void *arg)
 {
 	struct dpu *u = arg;
 
-	for (int i = 0; i < DP_USER_BURST; i++) {
-		struct sockaddr_in6 from;
-		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, u->buf, DPU_BUFSZ, 0,
-				     (struct sockaddr *)&from, &flen);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+	for (int got = 0; got < DP_USER_BURST;) {
+		for (unsigned k = 0; k < DPU_BATCH; k++) {
+			u->rxm[k].msg_hdr.msg_namelen = sizeof(u->rxa[k]);
+			u->rxm[k].msg_hdr.msg_flags = 0;
+		}
+		int n = recvmmsg(fd, u->rxm, DPU_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				log_warn("dp user: recv");
 			return;
 		}
-		if (flen < sizeof(from) || from.sin6_family != AF_INET6) {
-			u->st.drop_malformed++;
-			continue;
+		for (int k = 0; k < n; k++) {
+			const struct msghdr *h = &u->rxm[k].msg_hdr;
+			if (h->msg_namelen < sizeof(u->rxa[k]) ||
+			    u->rxa[k].sin6_family != AF_INET6 ||
+			    (h->msg_flags & MSG_TRUNC)) {
+				u->st.drop_malformed++;
+				continue;
+			}
+			dpu_from_tunnel(u, &u->rxa[k].sin6_addr,
+					u->rxv[k].iov_base, u->rxm[k].msg_len);
 		}
-		dpu_from_tunnel(u, &from.sin6_addr, u->buf, (size_t)n);
+		got += n;
+		if (n < DPU_BATCH)
+			return;
 	}
 }
 
@@ -770,9 +850,26 @@ dpu_open(struct dp *dp)
 	u->dp = dp;
 	u->tun_fd = -1;
 	u->raw_fd = -1;
-	if ((u->buf = malloc(DPU_BUFSZ)) == NULL) {
+	u->txbuf = malloc((size_t)DPU_BATCH * DPU_SLOT);
+	u->rxbuf = malloc((size_t)DPU_BATCH * DPU_SLOT);
+	if (u->txbuf == NULL || u->rxbuf == NULL) {
+		free(u->txbuf);
+		free(u->rxbuf);
 		free(u);
 		return -ENOMEM;
+	}
+	for (unsigned k = 0; k < DPU_BATCH; k++) {
+		u->txa[k].sin6_family = AF_INET6;
+		u->txv[k].iov_base = u->txbuf + (size_t)k * DPU_SLOT;
+		u->txm[k].msg_hdr.msg_name = &u->txa[k];
+		u->txm[k].msg_hdr.msg_namelen = sizeof(u->txa[k]);
+		u->txm[k].msg_hdr.msg_iov = &u->txv[k];
+		u->txm[k].msg_hdr.msg_iovlen = 1;
+		u->rxv[k].iov_base = u->rxbuf + (size_t)k * DPU_SLOT;
+		u->rxv[k].iov_len = DPU_SLOT;
+		u->rxm[k].msg_hdr.msg_name = &u->rxa[k];
+		u->rxm[k].msg_hdr.msg_iov = &u->rxv[k];
+		u->rxm[k].msg_hdr.msg_iovlen = 1;
 	}
 	snprintf(u->tun_name, sizeof(u->tun_name), "%s", DP_USER_IFNAME);
 	dp->priv = u;
@@ -807,7 +904,8 @@ fail:
 		close(u->tun_fd);
 	if (u->nl != NULL)
 		nl_socket_free(u->nl);
-	free(u->buf);
+	free(u->txbuf);
+	free(u->rxbuf);
 	free(u);
 	dp->priv = NULL;
 	return err;
@@ -841,7 +939,8 @@ dpu_close(struct dp *dp)
 	free(u->down.e);
 	free(u->up.e);
 	free(u->peers);
-	free(u->buf);
+	free(u->txbuf);
+	free(u->rxbuf);
 	free(u);
 	dp->priv = NULL;
 }
@@ -978,6 +1077,15 @@ dpu_lma_route_hold(struct dp *dp, const struct dp_mn *mn)
 	return 0;
 }
 
+/* Packets waiting on the TUN device (held ones among them), now. */
+static void
+dpu_hold_poll(struct dp *dp)
+{
+	struct dpu *u = dp->priv;
+
+	dpu_tun_cb(dp->ev, u->tun_fd, 0, u);
+}
+
 static void
 dpu_set_hold(struct dp *dp, dp_hold_fn fn, void *arg)
 {
@@ -1110,6 +1218,7 @@ const struct dp_ops dp_user_ops = {
     .mag_mn_del = dpu_mag_mn_del,
     .lma_route_hold = dpu_lma_route_hold,
     .set_hold = dpu_set_hold,
+    .hold_poll = dpu_hold_poll,
     .send = dpu_send,
 };
 
@@ -1122,10 +1231,7 @@ dp_user_stats(const struct dp *dp, struct dp_user_stats *out)
 }
 
 void
-dp_user_set_hold(struct dp *dp,
-		 int (*fn)(void *arg, const struct in6_addr *peer,
-			   const uint8_t *pkt, size_t len),
-		 void *arg)
+dp_user_set_hold(struct dp *dp, dp_hold_fn fn, void *arg)
 {
 	struct dpu *u = dp->priv;
 
@@ -1141,6 +1247,7 @@ dp_user_send(struct dp *dp, const struct in6_addr *peer, const uint8_t *pkt,
 {
 	struct dpu *u = dp->priv;
 	struct in6_addr src, dst;
+	int err;
 
 	if (dp->ops != &dp_user_ops || u == NULL)
 		return -EINVAL;
@@ -1148,5 +1255,8 @@ dp_user_send(struct dp *dp, const struct in6_addr *peer, const uint8_t *pkt,
 		return -ENOENT;
 	if (!dpu_sane(pkt, len, &src, &dst))
 		return -EINVAL;
-	return dpu_xmit(u, peer, pkt, len);
+	/* Behind anything queued, and out now: the caller keeps order. */
+	if ((err = dpu_xmit(u, peer, pkt, len)) < 0)
+		return err;
+	return dpu_flush(u);
 }

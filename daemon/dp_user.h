@@ -62,12 +62,11 @@ void dp_user_stats(const struct dp *dp, struct dp_user_stats *out);
  * destination in a prefix routed by lma_route_add) before it is sent to
  * peer.  Return 1 if the hook took the packet (it must copy pkt: the
  * buffer is reused), 0 to let it be sent as usual.  peer is the serving
- * MAG.  Default: none.  fn NULL removes the hook.
+ * MAG.  Default: none.  fn NULL removes the hook.  At the LMA a packet
+ * a MAG sends back through its tunnel to a held prefix is offered with
+ * DP_HOLD_RETURNED (peer: that MAG); not taken, it is dropped.
  */
-void dp_user_set_hold(struct dp *dp,
-		      int (*fn)(void *arg, const struct in6_addr *peer,
-				const uint8_t *pkt, size_t len),
-		      void *arg);
+void dp_user_set_hold(struct dp *dp, dp_hold_fn fn, void *arg);
 
 /*
  * Send an inner packet into the tunnel to peer, bypassing the hook (to

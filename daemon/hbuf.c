@@ -88,6 +88,22 @@ hbuf_init(struct hbuf *h, struct ev *ev, const struct hbuf_conf *cf,
 	h->drained_arg = drained_arg;
 }
 
+void
+hbuf_set_refill(struct hbuf *h, hbuf_refill_fn fn, void *arg)
+{
+	h->refill = fn;
+	h->refill_arg = arg;
+}
+
+/* Empty, the hold point included? */
+static int
+hbuf_empty(struct hbuf *h, struct hbuf_q *q)
+{
+	if (!q->head && h->refill)
+		h->refill(h->refill_arg);
+	return !q->head;
+}
+
 static struct hbuf_pkt *
 hbuf_pop(struct hbuf *h, struct hbuf_q *q)
 {
@@ -98,6 +114,8 @@ hbuf_pop(struct hbuf *h, struct hbuf_q *q)
 	q->head = p->next;
 	if (!q->head)
 		q->tail = NULL;
+	if (q->ret_last == p)
+		q->ret_last = NULL;
 	q->packets--;
 	q->bytes -= hbuf_cost(p->len);
 	h->packets--;
@@ -304,7 +322,7 @@ hbuf_pace_cb(struct ev *ev, void *arg)
 		q->credit -= 1.0;
 		sent++;
 	}
-	if (!q->head) {
+	if (hbuf_empty(h, q)) {
 		ev_timer_cancel(h->ev, &q->age);
 		hbuf_drained(h, q);
 		return;
@@ -323,11 +341,11 @@ hbuf_release(struct hbuf *h, struct hbuf_q *q, const struct in6_addr *peer)
 		q->state = HBUF_PASS;
 		return;
 	}
-	if (!q->head) {
+	q->state = HBUF_RELEASE; /* refilled packets queue, not pass */
+	if (hbuf_empty(h, q)) {
 		hbuf_drained(h, q);
 		return;
 	}
-	q->state = HBUF_RELEASE;
 	hbuf_set_rate(h, q, now);
 	q->credit = 1.0; /* the first packet goes at once */
 	if (h->cf.release_delay_ms == 0) {
@@ -375,8 +393,8 @@ hbuf_match(const struct hbuf *h, const uint8_t *dst)
 	return NULL;
 }
 
-int
-hbuf_offer(struct hbuf *h, const uint8_t *pkt, size_t len)
+static int
+hbuf_offer1(struct hbuf *h, const uint8_t *pkt, size_t len, int returned)
 {
 	struct hbuf_q *q;
 	struct hbuf_pkt *p;
@@ -415,11 +433,26 @@ hbuf_offer(struct hbuf *h, const uint8_t *pkt, size_t len)
 	p->t = now;
 	p->len = len;
 	memcpy(p->data, pkt, len);
-	if (q->tail)
-		q->tail->next = p;
-	else
-		q->head = p;
-	q->tail = p;
+	if (returned) {
+		/* Behind the returned ones, ahead of the rest; as old as
+		 * the packet it overtakes, so ageing stays head first. */
+		struct hbuf_pkt **at =
+		    q->ret_last ? &q->ret_last->next : &q->head;
+		if (*at && (*at)->t < p->t)
+			p->t = (*at)->t;
+		p->next = *at;
+		*at = p;
+		if (!p->next)
+			q->tail = p;
+		q->ret_last = p;
+		HBUF_COUNT(h, q, returned);
+	} else {
+		if (q->tail)
+			q->tail->next = p;
+		else
+			q->head = p;
+		q->tail = p;
+	}
 	q->packets++;
 	q->bytes += cost;
 	h->packets++;
@@ -434,6 +467,18 @@ hbuf_offer(struct hbuf *h, const uint8_t *pkt, size_t len)
 	if (!ev_timer_armed(&q->age))
 		ev_timer_at(h->ev, &q->age, now + EV_MS(h->cf.max_age_ms));
 	return 1;
+}
+
+int
+hbuf_offer(struct hbuf *h, const uint8_t *pkt, size_t len)
+{
+	return hbuf_offer1(h, pkt, len, 0);
+}
+
+int
+hbuf_offer_returned(struct hbuf *h, const uint8_t *pkt, size_t len)
+{
+	return hbuf_offer1(h, pkt, len, 1);
 }
 
 /* ---- dumps ---- */

@@ -68,6 +68,7 @@ struct hbuf_conf {
 /* The fate of every packet, in this order (names in hbuf.c). */
 #define HBUF_COUNTERS(X)                                                       \
 	X(buffered, "packets entered a queue")                                 \
+	X(returned, "of those, returned by a MAG, queued ahead")               \
 	X(released, "packets released from a queue")                           \
 	X(passed, "packets sent at once after the release")                    \
 	X(dropped_cap, "dropped: per-MN packet or byte cap")                   \
@@ -97,6 +98,7 @@ struct hbuf_q {
 	enum hbuf_state state;
 	struct in6_addr peer; /* release target */
 	struct hbuf_pkt *head, *tail;
+	struct hbuf_pkt *ret_last; /* last returned packet queued, or NULL */
 	unsigned packets;
 	size_t bytes; /* cost */
 	unsigned peak_packets;
@@ -117,6 +119,8 @@ struct hbuf_q {
 typedef int (*hbuf_send_fn)(void *arg, const struct in6_addr *peer,
 			    const uint8_t *pkt, size_t len);
 typedef void (*hbuf_drained_fn)(void *arg, struct hbuf_q *q);
+/* Offer (hbuf_offer) what the hold point has queued but not yet read. */
+typedef void (*hbuf_refill_fn)(void *arg);
 
 struct hbuf {
 	struct ev *ev;
@@ -131,6 +135,8 @@ struct hbuf {
 	void *send_arg;
 	hbuf_drained_fn drained;
 	void *drained_arg;
+	hbuf_refill_fn refill;
+	void *refill_arg;
 };
 
 /* Bytes a packet of len bytes counts against the caps. */
@@ -140,6 +146,12 @@ void hbuf_conf_defaults(struct hbuf_conf *cf);
 void hbuf_init(struct hbuf *h, struct ev *ev, const struct hbuf_conf *cf,
 	       hbuf_send_fn send, void *send_arg, hbuf_drained_fn drained,
 	       void *drained_arg);
+/*
+ * Before a queue counts as drained, refill (if set) is called: a queue is
+ * empty only when the hold point has nothing left either, so that the
+ * owner never re-routes with packets still waiting there.
+ */
+void hbuf_set_refill(struct hbuf *h, hbuf_refill_fn fn, void *arg);
 /* Frees every queue; packets still held count as never returned. */
 void hbuf_fini(struct hbuf *h);
 
@@ -169,6 +181,12 @@ void hbuf_forget(struct hbuf *h, struct hbuf_q *q);
  * holding for its destination exists.
  */
 int hbuf_offer(struct hbuf *h, const uint8_t *pkt, size_t len);
+/*
+ * As hbuf_offer, for a packet a MAG returned (it reached that MAG after
+ * the MN had left): older than anything held from elsewhere, so it goes
+ * behind the returned packets still queued but ahead of all others.
+ */
+int hbuf_offer_returned(struct hbuf *h, const uint8_t *pkt, size_t len);
 
 /* 1 if some queue is holding, releasing or passing. */
 int hbuf_active(const struct hbuf *h);

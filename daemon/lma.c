@@ -64,11 +64,20 @@ lma_hb_send(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
 	return dp_send(l->dp, peer, pkt, len);
 }
 
-static int
-lma_hold_hook(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
-	      size_t len)
+static void
+lma_hb_refill(void *arg)
 {
 	struct lma *l = arg;
+	dp_hold_poll(l->dp);
+}
+
+static int
+lma_hold_hook(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
+	      size_t len, unsigned flags)
+{
+	struct lma *l = arg;
+	if (flags & DP_HOLD_RETURNED)
+		return hbuf_offer_returned(&l->hb, pkt, len);
 	return hbuf_offer(&l->hb, pkt, len);
 }
 
@@ -117,6 +126,7 @@ lma_init(struct lma *l, const struct conf *conf, struct ev *ev, struct dp *dp)
 	hc.release_factor = conf->buffer.release_factor;
 	hc.release_delay_ms = conf->buffer.release_delay_ms;
 	hbuf_init(&l->hb, ev, &hc, lma_hb_send, l, lma_hb_drained, l);
+	hbuf_set_refill(&l->hb, lma_hb_refill, l);
 	return bce_table_init(&l->bc);
 }
 
@@ -229,6 +239,7 @@ lma_dp_resume(struct lma *l, struct bce *b)
 	struct hbuf_q *q = hbuf_find(&l->hb, b->id);
 	int r;
 
+	dp_hold_poll(l->dp); /* what the hold point has not handed over */
 	if (!q || q->packets == 0) {
 		if ((r = lma_dp_install(l, b)) < 0)
 			return r;

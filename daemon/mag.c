@@ -154,6 +154,7 @@ mag_delete(struct mag *m, struct bul *b, const char *why)
 	mag_frame_forget(m, b);
 	mag_cancel_timers(m, b);
 	mag_dp_remove(m, b); /* a return route, if any */
+	hbuf_forget(&m->hb, hbuf_find(&m->hb, b->id));
 	bul_delete(&m->bul, b);
 }
 
@@ -232,8 +233,20 @@ mag_dp_remove(struct mag *m, struct bul *b)
  * ACTIVE via us, i.e. until it has processed our de-registration.
  */
 static int
+mag_hold_hook(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
+	      size_t len, unsigned flags)
+{
+	struct mag *m = arg;
+
+	(void)peer;
+	(void)flags;
+	return hbuf_offer(&m->hb, pkt, len);
+}
+
+static int
 mag_dp_return(struct mag *m, struct bul *b)
 {
+	struct hbuf_q *q;
 	struct dp_mn mn;
 	int err;
 
@@ -241,6 +254,18 @@ mag_dp_return(struct mag *m, struct bul *b)
 	    !b->tunnel_ref)
 		return 0;
 	mag_dp_mn(b, &mn);
+	/* Hold until the LMA has the de-registration, then send back. */
+	if ((q = hbuf_hold(&m->hb, b->nai, b->id, b->hnp, b->n_hnp, b)) &&
+	    (err = dp_mag_mn_hold(m->dp, &mn)) == 0) {
+		dp_set_hold(m->dp, mag_hold_hook, m);
+		b->dp_installed = 0;
+		b->dp_returning = 1;
+		m->stats.returned++;
+		return 1;
+	}
+	if (q)
+		hbuf_forget(&m->hb, q);
+	/* Without a hold point: back into the tunnel at once. */
 	if ((err = dp_mag_mn_return(m->dp, &mn)) < 0) {
 		if (err != -EOPNOTSUPP)
 			m->stats.dp_err++;
@@ -250,6 +275,53 @@ mag_dp_return(struct mag *m, struct bul *b)
 	b->dp_returning = 1;
 	m->stats.returned++;
 	return 1;
+}
+
+/*
+ * The LMA has acknowledged the de-registration (or the MN registered
+ * here again): what we held goes back to the LMA, paced.  1 if a
+ * release started (the drained callback finishes the job).
+ */
+static int
+mag_release_held(struct mag *m, struct bul *b)
+{
+	struct hbuf_q *q = hbuf_find(&m->hb, b->id);
+
+	if (!q || q->state != HBUF_HOLD)
+		return 0;
+	hbuf_release(&m->hb, q, &b->lma);
+	return 1;
+}
+
+static int
+mag_hb_send(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
+	    size_t len)
+{
+	struct mag *m = arg;
+	int r = dp_send(m->dp, peer, pkt, len);
+
+	if (r == 0)
+		m->stats.held_returned++;
+	return r;
+}
+
+static void
+mag_hb_refill(void *arg)
+{
+	struct mag *m = arg;
+	if (m->dp)
+		dp_hold_poll(m->dp);
+}
+
+/* Everything held went back: a de-registered entry can go now. */
+static void
+mag_hb_drained(void *arg, struct hbuf_q *q)
+{
+	struct mag *m = arg;
+	struct bul *b = q->owner;
+
+	if (b && b->state == BUL_DEREG && !b->outstanding)
+		mag_delete(m, b, "de-registered, held packets returned");
 }
 
 /* ---- Proxy Binding Update ------------------------------------------ */
@@ -779,6 +851,9 @@ mag_accept(struct mag *m, struct bul *b, const struct mh_msg *msg,
 	bul_set_state(b, BUL_REGISTERED, "PBA accepted");
 	mag_send_ra(m, b);
 	ev_time_t sent = ev_now();
+	/* Back here before the de-registration finished: what we held
+	 * goes to the LMA, which forwards it to us again. */
+	(void)mag_release_held(m, b);
 	if (was == BUL_REGISTERING) {
 		tstat_add(&m->t_pba_ra_reg, sent - t_rx);
 		tstat_add(&m->t_reg_total, sent - b->attached);
@@ -862,6 +937,8 @@ mag_recv_pba(struct mag *m, const struct in6_addr *src,
 				  mh_status_name(msg->ba.status));
 		m->stats.dereg_done++;
 		tstat_add(&m->t_pba_dereg, ev_now() - t_rx);
+		if (mag_release_held(m, b))
+			return; /* deleted when drained (mag_hb_drained) */
 		mag_delete(m, b, "de-registered");
 		return;
 	}
@@ -1304,6 +1381,18 @@ mag_init(struct mag *m, const struct conf *conf, struct ev *ev, struct dp *dp)
 	m->nl.fd = -1;
 	if ((err = bul_table_init(&m->bul)) < 0)
 		return err;
+	{
+		struct hbuf_conf hc = {
+		    .max_packets = conf->buffer.max_packets,
+		    .max_bytes = conf->buffer.max_bytes,
+		    .max_age_ms = conf->buffer.max_age_ms,
+		    .global_max_bytes = conf->buffer.global_max_bytes,
+		    .release_factor = conf->buffer.release_factor,
+		    .release_delay_ms = 0, /* the LMA holds already */
+		};
+		hbuf_init(&m->hb, ev, &hc, mag_hb_send, m, mag_hb_drained, m);
+		hbuf_set_refill(&m->hb, mag_hb_refill, m);
+	}
 	if (conf->n_mn &&
 	    !(m->frame_last = calloc(conf->n_mn, sizeof(*m->frame_last)))) {
 		bul_table_fini(&m->bul, NULL);
@@ -1368,6 +1457,7 @@ mag_fini(struct mag *m)
 {
 	if (m->bul.nai.buckets)
 		bul_table_fini(&m->bul, mag_destroy_entry);
+	hbuf_fini(&m->hb);
 	if (m->io_started) {
 		mag_frame_close(m);
 		nlmon_close(&m->nl);
@@ -1662,57 +1752,32 @@ static const struct {
 	const char *name;
 	size_t off;
 } mag_stat_fields[] = {
-    MAG_STAT(mh_rx),
-    MAG_STAT(mh_malformed),
-    MAG_STAT(mh_unexpected),
-    MAG_STAT(pbu_sent),
-    MAG_STAT(pbu_rtx),
-    MAG_STAT(pbu_send_err),
-    MAG_STAT(pbu_giveup),
-    MAG_STAT(pba_rx),
-    MAG_STAT(pba_accepted),
-    MAG_STAT(pba_rejected),
-    MAG_STAT(pba_not_proxy),
-    MAG_STAT(pba_unmatched),
-    MAG_STAT(pba_dup_late),
-    MAG_STAT(pba_ts_retry),
-    MAG_STAT(hb_rx),
-    MAG_STAT(hb_sent),
-    MAG_STAT(hb_unknown_peer),
-    MAG_STAT(nd_rx),
-    MAG_STAT(nd_not_access),
-    MAG_STAT(nd_hoplimit),
-    MAG_STAT(nd_malformed),
-    MAG_STAT(nd_other),
-    MAG_STAT(rs_rx),
-    MAG_STAT(rs_malformed),
-    MAG_STAT(rs_no_sllao),
-    MAG_STAT(rs_unknown_mn),
-    MAG_STAT(na_rx),
-    MAG_STAT(na_matched),
-    MAG_STAT(ra_sent),
-    MAG_STAT(ns_sent),
-    MAG_STAT(nd_send_err),
-    MAG_STAT(link_up),
-    MAG_STAT(link_down),
-    MAG_STAT(neigh_attach),
-    MAG_STAT(neigh_fail),
-    MAG_STAT(attach),
-    MAG_STAT(attach_ignored),
-    MAG_STAT(attach_no_lma),
-    MAG_STAT(reg_abandoned),
-    MAG_STAT(detach_link),
-    MAG_STAT(detach_nud),
-    MAG_STAT(detach_dad),
-    MAG_STAT(dereg_done),
-    MAG_STAT(expired),
-    MAG_STAT(dp_err),
-    MAG_STAT(returned),
-    MAG_STAT(l2_attach),
-    MAG_STAT(l2_detach),
-    MAG_STAT(frame_rx),
-    MAG_STAT(frame_attach),
-    MAG_STAT(frame_ratelimited),
+    MAG_STAT(mh_rx),	       MAG_STAT(mh_malformed),
+    MAG_STAT(mh_unexpected),   MAG_STAT(pbu_sent),
+    MAG_STAT(pbu_rtx),	       MAG_STAT(pbu_send_err),
+    MAG_STAT(pbu_giveup),      MAG_STAT(pba_rx),
+    MAG_STAT(pba_accepted),    MAG_STAT(pba_rejected),
+    MAG_STAT(pba_not_proxy),   MAG_STAT(pba_unmatched),
+    MAG_STAT(pba_dup_late),    MAG_STAT(pba_ts_retry),
+    MAG_STAT(hb_rx),	       MAG_STAT(hb_sent),
+    MAG_STAT(hb_unknown_peer), MAG_STAT(nd_rx),
+    MAG_STAT(nd_not_access),   MAG_STAT(nd_hoplimit),
+    MAG_STAT(nd_malformed),    MAG_STAT(nd_other),
+    MAG_STAT(rs_rx),	       MAG_STAT(rs_malformed),
+    MAG_STAT(rs_no_sllao),     MAG_STAT(rs_unknown_mn),
+    MAG_STAT(na_rx),	       MAG_STAT(na_matched),
+    MAG_STAT(ra_sent),	       MAG_STAT(ns_sent),
+    MAG_STAT(nd_send_err),     MAG_STAT(link_up),
+    MAG_STAT(link_down),       MAG_STAT(neigh_attach),
+    MAG_STAT(neigh_fail),      MAG_STAT(attach),
+    MAG_STAT(attach_ignored),  MAG_STAT(attach_no_lma),
+    MAG_STAT(reg_abandoned),   MAG_STAT(detach_link),
+    MAG_STAT(detach_nud),      MAG_STAT(detach_dad),
+    MAG_STAT(dereg_done),      MAG_STAT(expired),
+    MAG_STAT(dp_err),	       MAG_STAT(returned),
+    MAG_STAT(held_returned),   MAG_STAT(l2_attach),
+    MAG_STAT(l2_detach),       MAG_STAT(frame_rx),
+    MAG_STAT(frame_attach),    MAG_STAT(frame_ratelimited),
     MAG_STAT(frame_err),
 };
 #undef MAG_STAT

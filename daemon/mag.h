@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "dp.h"
 #include "ev.h"
+#include "hbuf.h"
 #include "icmp6sock.h"
 #include "mhsock.h"
 #include "nlmon.h"
@@ -84,8 +85,10 @@ struct mag_stats {
 	 * registrations they triggered, those ignored by the rate limit */
 	uint64_t frame_rx, frame_attach, frame_ratelimited, frame_err;
 	uint64_t dereg_done, expired, dp_err;
-	uint64_t returned; /* detached MNs whose downlink went back to the
-			      LMA (return_to_lma) */
+	uint64_t returned;	/* detached MNs whose downlink went back to the
+				   LMA (return_to_lma) */
+	uint64_t held_returned; /* packets held for a detached MN, then
+				   sent back to the LMA */
 };
 
 struct mag_access {
@@ -126,6 +129,13 @@ struct mag {
 	void *ts_arg;
 
 	struct mag_stats stats;
+	/*
+	 * return_to_lma: what arrives for an MN that left is held here
+	 * until the LMA acknowledges the de-registration (it buffers from
+	 * then on), then sent back to it through the tunnel.  Sent earlier,
+	 * it would bounce between the LMA and us until the LMA switches.
+	 */
+	struct hbuf hb;
 	/* per-step timing (tstat) */
 	struct tstat t_trigger_pbu; /* RS / neighbour event -> PBU sent */
 	struct tstat t_pba_ra_reg;  /* PBA (first registration) -> RA */

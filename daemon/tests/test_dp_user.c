@@ -155,10 +155,12 @@ release(struct ev *ev, void *arg)
 }
 
 static int
-hold(void *arg, const struct in6_addr *peer, const uint8_t *pkt, size_t len)
+hold(void *arg, const struct in6_addr *peer, const uint8_t *pkt, size_t len,
+     unsigned flags)
 {
 	struct held *h = arg;
 
+	(void)flags;
 	if (h->n == HOLD_MAX || len > sizeof(h->pkt[0]))
 		return 0;
 	h->peer[h->n] = *peer;

@@ -266,6 +266,58 @@ test_pacing_rate(void **state)
 	assert_true(rate > arrival * 1.1);
 }
 
+/*
+ * Packets a MAG returns are older than anything held from elsewhere:
+ * they go ahead of those, behind the returned ones already queued, and
+ * leave first, in the order they came back.
+ */
+static int
+offer_ret(struct fx *f, const char *dst, uint32_t seq)
+{
+	uint8_t b[256];
+	return hbuf_offer_returned(&f->h, b, pkt(b, 100, dst, seq));
+}
+
+static void
+test_returned_ahead(void **state)
+{
+	struct fx *f = *state;
+
+	start(f);
+	struct hbuf_q *q = hbuf_hold(&f->h, "mn1", 1, &f->p1, 1, NULL);
+	for (uint32_t i = 100; i < 105; i++) /* from the CN, newer */
+		assert_int_equal(offer(f, "2001:db8:1:1::5", i, 100), 1);
+	for (uint32_t i = 0; i < 3; i++) /* returned by the old MAG */
+		assert_int_equal(offer_ret(f, "2001:db8:1:1::5", i), 1);
+	assert_int_equal(offer(f, "2001:db8:1:1::5", 105, 100), 1);
+	assert_int_equal(offer_ret(f, "2001:db8:1:1::5", 3), 1);
+	/* not ours: refused either way */
+	assert_int_equal(offer_ret(f, "2001:db8:9:1::5", 9), 0);
+	assert_int_equal(q->packets, 10);
+	assert_int_equal(q->c.buffered, 10);
+	assert_int_equal(q->c.returned, 4);
+	hbuf_release(&f->h, q, &f->mag2);
+	RUN_UNTIL(f, f->n_drained > 0, 2000);
+	assert_int_equal(f->n_sent, 10);
+	const uint32_t want[] = {0, 1, 2, 3, 100, 101, 102, 103, 104, 105};
+	for (unsigned i = 0; i < 10; i++)
+		assert_int_equal(f->seq[i], want[i]);
+	assert_int_equal(fates(&q->c), 10);
+	/* Held again: a returned packet still goes first. */
+	hbuf_hold(&f->h, "mn1", 1, &f->p1, 1, NULL);
+	offer(f, "2001:db8:1:1::5", 200, 100);
+	offer(f, "2001:db8:1:1::5", 201, 100);
+	offer_ret(f, "2001:db8:1:1::5", 199);
+	f->n_sent = 0;
+	f->n_drained = 0;
+	hbuf_release(&f->h, q, &f->mag2);
+	RUN_UNTIL(f, f->n_drained > 0, 2000);
+	assert_int_equal(f->n_sent, 3);
+	assert_int_equal(f->seq[0], 199);
+	assert_int_equal(f->seq[1], 200);
+	assert_int_equal(f->seq[2], 201);
+}
+
 static void
 test_packet_cap(void **state)
 {
@@ -472,6 +524,7 @@ main(void)
 	    T(test_order_and_fates),
 	    T(test_arrivals_during_release),
 	    T(test_pacing_rate),
+	    T(test_returned_ahead),
 	    T(test_packet_cap),
 	    T(test_byte_cap),
 	    T(test_global_cap),

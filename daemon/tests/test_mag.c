@@ -1022,6 +1022,90 @@ test_frame_filter_probe(void **state)
 	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_HOST), ETH_HLEN);
 }
 
+/* return_to_lma: the sink of dp_send() while the test runs. */
+struct sent_back {
+	unsigned n;
+	struct in6_addr peer;
+	uint8_t last;
+};
+
+static int
+sent_back(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
+	  size_t len)
+{
+	struct sent_back *sb = arg;
+	sb->peer = *peer;
+	sb->last = pkt[len - 1];
+	sb->n++;
+	return 0;
+}
+
+/* A downlink packet for mn1's prefix carrying tag as its last byte. */
+static int
+offer_down(uint8_t tag)
+{
+	uint8_t p[48] = {0x60, 0, 0, 0, 0, 8, 17, 64};
+	struct in6_addr d = A("2001:db8:1:2::5");
+	memcpy(p + 24, &d, 16);
+	p[47] = tag;
+	return dp_fake_offer(NULL, p, sizeof(p));
+}
+
+/*
+ * return_to_lma: the MN left; what still arrives for it is held until
+ * the LMA acknowledges the de-registration (before that it would bounce
+ * between the LMA and us), then sent back to the LMA, in order, and only
+ * then is the entry deleted.
+ */
+static void
+test_return_held_until_dereg_ack(void **state)
+{
+	struct fx *f = *state;
+	struct sent_back sb = {0};
+	struct mh_msg m;
+
+	f->conf.return_to_lma = 1;
+	dp_fake_set_sink(sent_back, &sb);
+	register_mn1(f);
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
+	assert_int_equal(mn1(f)->state, BUL_DEREG);
+	assert_int_equal(
+	    dp_fake_has("mag_mn_hold 2001:db8:1:1::/64,2001:db8:1:2::/64 "
+			"via " LMA_ADDR),
+	    1);
+	assert_int_equal(f->mag.stats.returned, 1);
+	for (uint8_t i = 1; i <= 3; i++)
+		assert_int_equal(offer_down(i), 1);
+	run_ms(f, 5);
+	assert_int_equal(sb.n, 0); /* nothing goes back before the PBA */
+	last_pbu(f, &m);
+	assert_int_equal(m.bu.lifetime, 0);
+	pba(f, m.bu.seq, 0);
+	run_ms(f, 20);
+	assert_int_equal(sb.n, 3);
+	assert_int_equal(sb.last, 3);
+	struct in6_addr lma = A(LMA_ADDR);
+	assert_memory_equal(&sb.peer, &lma, 16);
+	assert_int_equal(f->mag.stats.held_returned, 3);
+	assert_null(mn1(f)); /* deleted once drained */
+	dp_fake_set_sink(NULL, NULL);
+}
+
+/* Nothing held: the entry goes at the PBA, as without return_to_lma. */
+static void
+test_return_nothing_held(void **state)
+{
+	struct fx *f = *state;
+	struct mh_msg m;
+
+	f->conf.return_to_lma = 1;
+	register_mn1(f);
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
+	last_pbu(f, &m);
+	pba(f, m.bu.seq, 0);
+	assert_null(mn1(f));
+}
+
 static void
 test_dumps(void **state)
 {
@@ -1127,6 +1211,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_neighbour_attach, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_l2_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_return_held_until_dereg_ack,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_return_nothing_held, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_frame_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_frame_filter_probe, setup,
 					    teardown),

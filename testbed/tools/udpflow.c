@@ -72,6 +72,7 @@
  * 50 000 packets/s it is more than five hours of traffic. */
 #define UF_MAX_TRACKED_SEQ (UINT64_C(1) << 30)
 #define UF_MAX_FLOWS 1024
+#define UF_MAX_BURST 256
 
 #define NS_PER_S 1000000000LL
 
@@ -84,7 +85,7 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: %s send -d ADDR -p PORT -r RATE_PPS -t SECONDS\n"
 		"\t[-s PAYLOAD_BYTES] [-f FLOW_ID] [-b SRC_ADDR] [-o LOG]\n"
-		"\t[-R RT_PRIO] [-w SPIN_US]\n"
+		"\t[-R RT_PRIO] [-w SPIN_US] [-B BURST]\n"
 		"       %s recv -p PORT [-b BIND_ADDR] [-t SECONDS]\n"
 		"\t[-i IDLE_SECONDS] [-o LOG] [-R RT_PRIO]\n"
 		"\n"
@@ -99,6 +100,8 @@ usage(FILE *f)
 		"-R: run under SCHED_FIFO with this priority (1..99).\n"
 		"-w: spin rather than sleep for gaps shorter than this\n"
 		"  (default 200, 60 with -R).\n"
+		"-B: send BURST datagrams per deadline (sendmmsg), the\n"
+		"  deadlines BURST intervals apart (default 1).\n"
 		"Both print a one-line JSON summary on stdout.\n",
 		progname, progname, UF_HDR_LEN, UF_MAX_PAYLOAD,
 		UF_DEFAULT_PAYLOAD);
@@ -414,6 +417,9 @@ cmd_send(int argc, char **argv)
 	size_t nrecs = 0, caprecs = 0;
 	uint8_t *buf;
 	uint64_t count, i, i0 = 0;
+	unsigned long long burst = 1;
+	struct mmsghdr *mm;
+	struct iovec *iov;
 	int64_t base, not_before = 0;
 	double max_debt;
 	int64_t spin_ns = -1, wake_early_ns;
@@ -421,7 +427,7 @@ cmd_send(int argc, char **argv)
 	char tmp[PATH_MAX];
 	int c, fd;
 
-	while ((c = getopt(argc, argv, "d:p:r:t:s:f:b:o:R:w:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:p:r:t:s:f:b:o:R:w:B:h")) != -1) {
 		switch (c) {
 		case 'R':
 			rtprio = (int)arg_uint("R", optarg, 1, 99);
@@ -429,6 +435,9 @@ cmd_send(int argc, char **argv)
 		case 'w':
 			spin_ns =
 			    1000 * (int64_t)arg_uint("w", optarg, 0, 1000000);
+			break;
+		case 'B':
+			burst = arg_uint("B", optarg, 1, UF_MAX_BURST);
 			break;
 		case 'd':
 			dst = optarg;
@@ -492,9 +501,19 @@ cmd_send(int argc, char **argv)
 	 * flow follows address and route changes during a handover, and a
 	 * route lookup failure is reported by the very sendto() that hit it.
 	 */
-	buf = calloc(1, payload);
-	if (buf == NULL)
+	buf = calloc(burst, payload);
+	mm = calloc(burst, sizeof(*mm));
+	iov = calloc(burst, sizeof(*iov));
+	if (buf == NULL || mm == NULL || iov == NULL)
 		fatal("calloc");
+	for (size_t k = 0; k < burst; k++) {
+		iov[k].iov_base = buf + k * payload;
+		iov[k].iov_len = payload;
+		mm[k].msg_hdr.msg_name = &dsa;
+		mm[k].msg_hdr.msg_namelen = sizeof(dsa);
+		mm[k].msg_hdr.msg_iov = &iov[k];
+		mm[k].msg_hdr.msg_iovlen = 1;
+	}
 	memset(&st, 0, sizeof(st));
 	install_signals();
 	set_realtime(rtprio);
@@ -502,11 +521,11 @@ cmd_send(int argc, char **argv)
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 
 	base = now_ns();
-	for (i = 0; i < count && !stop_requested; i++) {
+	for (i = 0; i < count && !stop_requested;) {
 		struct hdr h;
 		int64_t deadline, t, now;
-		ssize_t n;
-		int err = 0;
+		unsigned nb = (unsigned)(count - i < burst ? count - i : burst);
+		int n, err = 0;
 
 		deadline = base + round_ns((double)(i - i0) * interval);
 		t = deadline > not_before ? deadline : not_before;
@@ -528,38 +547,60 @@ cmd_send(int argc, char **argv)
 			st.late++;
 		if (now - deadline > st.max_late_ns)
 			st.max_late_ns = now - deadline;
-		not_before = now + round_ns(interval / UF_CATCHUP);
+		not_before = now + round_ns(nb * interval / UF_CATCHUP);
 
 		h.flow = (uint32_t)flow;
-		h.seq = i;
 		h.tx_ns = (uint64_t)now;
-		hdr_build(buf, &h);
-		n = sendto(fd, buf, payload, MSG_DONTWAIT,
-			   (struct sockaddr *)&dsa, sizeof(dsa));
+		for (unsigned k = 0; k < nb; k++) {
+			h.seq = i + k;
+			hdr_build(buf + k * payload, &h);
+		}
+		if (nb == 1)
+			n = sendto(fd, buf, payload, MSG_DONTWAIT,
+				   (struct sockaddr *)&dsa, sizeof(dsa)) < 0
+				? -1
+				: 1;
+		else
+			n = sendmmsg(fd, mm, nb, MSG_DONTWAIT);
 		if (n < 0) {
 			err = errno;
-			st.errors++;
-			st.err_by_errno[err < SEND_ERRNO_MAX ? err : 0]++;
-		} else {
-			st.sent++;
+			n = 0;
+		} else if ((unsigned)n < nb) {
+			/* the rest of the burst: try once more, no wait */
+			int m = sendmmsg(fd, mm + n, nb - (unsigned)n,
+					 MSG_DONTWAIT);
+			if (m < 0)
+				err = errno;
+			else
+				n += m;
+			if ((unsigned)n < nb && err == 0)
+				err = EAGAIN;
 		}
+		st.sent += (uint64_t)n;
+		st.errors += nb - (unsigned)n;
+		st.err_by_errno[err < SEND_ERRNO_MAX ? err : 0] +=
+		    nb - (unsigned)n;
 		if (i == 0)
 			st.first_tx_ns = now;
 		st.last_tx_ns = now;
-		if (logpath != NULL) {
+		for (unsigned k = 0; logpath != NULL && k < nb; k++) {
 			if (nrecs == caprecs) {
 				recs = grow(recs, &caprecs, nrecs + 1,
 					    sizeof(*recs));
 				if (recs == NULL)
 					fatal("send log");
 			}
-			recs[nrecs++] = (struct send_rec){.seq = i,
-							  .sched_ns = deadline,
-							  .tx_ns = now,
-							  .err = err};
+			recs[nrecs++] = (struct send_rec){
+			    .seq = i + k,
+			    .sched_ns = deadline,
+			    .tx_ns = now,
+			    .err = (int)k < n ? 0 : err};
 		}
+		i += nb;
 	}
 	close(fd);
+	free(mm);
+	free(iov);
 
 	if (logpath != NULL) {
 		FILE *f = log_open(logpath, tmp, sizeof(tmp));
