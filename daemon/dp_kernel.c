@@ -75,6 +75,14 @@
 #define DPK_OUTER_HDR 40
 #define DPK_SRH_TYPE 4 /* IPV6_SRCRT_TYPE_4, RFC 8754 */
 #define DPK_HOLD_IFNAME "pmip-hold0"
+/*
+ * MAG, return_to_lma: each MN prefix also has a route to the hold device
+ * at this metric; the access interfaces ignore routes with link down
+ * (sysctl ignore_routes_with_linkdown), so the moment the kernel sees
+ * the access link lose carrier, the MN's packets go to the hold device
+ * instead of into a dead link, before the daemon has even heard of it.
+ */
+#define DPK_FALLBACK_METRIC 0x7ffffff0u
 #define DPK_RET_IFNAME "pmip-hold1"
 #define DPK_MAX_RET 64 /* held prefixes with a returned-packet route */
 #define DPK_HOLD_MTU 1500
@@ -124,6 +132,7 @@ struct dpk {
 };
 
 static void dpk_ret_forget(struct dpk *k, const struct dp_mn *mn);
+static int dpk_hold_open(struct dp *dp, struct dpk *k);
 
 static const char *
 dpk_a(const struct in6_addr *a, char *buf)
@@ -206,6 +215,7 @@ struct dpk_route {
 	const struct in6_addr *dst;
 	unsigned plen;
 	int oif;
+	uint32_t prio;		    /* metric; 0: the kernel's default */
 	int encap;		    /* 0 or LWTUNNEL_ENCAP_SEG6[_LOCAL] */
 	const struct in6_addr *seg; /* seg6: the tunnel peer */
 	int quiet;		    /* an expected -errno, not logged */
@@ -277,7 +287,8 @@ dpk_route(struct dpk *k, int cmd, int flags, const struct dpk_route *r,
 	if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
 	    nla_put_u32(msg, RTA_TABLE, r->table) < 0 ||
 	    nla_put(msg, RTA_DST, sizeof(*r->dst), r->dst) < 0 ||
-	    (r->oif && nla_put_u32(msg, RTA_OIF, r->oif) < 0))
+	    (r->oif && nla_put_u32(msg, RTA_OIF, r->oif) < 0) ||
+	    (r->prio && nla_put_u32(msg, RTA_PRIORITY, r->prio) < 0))
 		goto fail;
 	if (cmd == RTM_NEWROUTE && r->encap == LWTUNNEL_ENCAP_SEG6 &&
 	    dpk_put_seg6(msg, r->seg) < 0)
@@ -1070,6 +1081,14 @@ dpk_mag_mn_del(struct dp *dp, const struct dp_mn *mn)
 	struct dpk *k = dp->priv;
 	int err = 0, e;
 
+	for (unsigned i = 0; dp->conf->return_to_lma && i < mn->n_hnp; i++) {
+		struct dpk_route fb = {.table = RT_TABLE_MAIN,
+				       .dst = &mn->hnp[i].prefix,
+				       .plen = mn->hnp[i].len,
+				       .prio = DPK_FALLBACK_METRIC,
+				       .quiet = -ESRCH};
+		(void)dpk_route(k, RTM_DELROUTE, 0, &fb, "mag fallback");
+	}
 	for (unsigned i = 0; i < mn->n_hnp; i++) {
 		struct dpk_rule rule = {.pref = DPK_PREF_MN,
 					.src = &mn->hnp[i].prefix,
@@ -1125,6 +1144,18 @@ dpk_mag_mn_add(struct dp *dp, const struct dp_mn *mn)
 			dpk_mag_mn_del(dp, &done);
 			return err;
 		}
+	}
+	/* Where the access link may vanish under the MN's packets. */
+	for (unsigned i = 0; dp->conf->return_to_lma && i < mn->n_hnp; i++) {
+		struct dpk_route fb = {.table = RT_TABLE_MAIN,
+				       .dst = &mn->hnp[i].prefix,
+				       .plen = mn->hnp[i].len,
+				       .prio = DPK_FALLBACK_METRIC};
+		if (dpk_hold_open(dp, k) < 0)
+			break;
+		fb.oif = k->hold_ifindex;
+		(void)dpk_route(k, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
+				&fb, "mag fallback");
 	}
 	/* Stale INCOMPLETE entries would hold the downlink for a second. */
 	(void)neigh_flush_dev(mn->access_ifindex);

@@ -232,15 +232,54 @@ mag_dp_remove(struct mag *m, struct bul *b)
  * No loop: the LMA routes the prefix to us only while the binding is
  * ACTIVE via us, i.e. until it has processed our de-registration.
  */
+/* Does a lie in prefix p? */
+static int
+mag_in_prefix(const struct in6_addr *a, const struct mh_prefix *p)
+{
+	unsigned len = p->len > 128 ? 128 : p->len, full = len / 8;
+	uint8_t mask = (uint8_t)(0xff << (8 - len % 8));
+
+	if (memcmp(a->s6_addr, p->prefix.s6_addr, full) != 0)
+		return 0;
+	return len % 8 == 0 ||
+	       (a->s6_addr[full] & mask) == (p->prefix.s6_addr[full] & mask);
+}
+
+/*
+ * The hold point took a packet.  Normally the MN has been detached and
+ * its queue holds; but with return_to_lma the kernel moves the MN's
+ * packets here by itself the moment the access link loses carrier
+ * (fallback route, see dp_kernel.c), before we have processed the
+ * carrier event: the queue then starts here.
+ */
 static int
 mag_hold_hook(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
 	      size_t len, unsigned flags)
 {
 	struct mag *m = arg;
+	struct in6_addr dst;
 
 	(void)peer;
 	(void)flags;
-	return hbuf_offer(&m->hb, pkt, len);
+	if (hbuf_offer(&m->hb, pkt, len))
+		return 1;
+	if (len < 40 || !m->conf->return_to_lma)
+		return 0;
+	memcpy(&dst, pkt + 24, sizeof(dst));
+	for (struct bul *b = bul_first(&m->bul); b; b = bul_next(b)) {
+		if (!b->dp_installed ||
+		    (b->state != BUL_REGISTERED && b->state != BUL_REFRESHING))
+			continue;
+		for (unsigned i = 0; i < b->n_hnp; i++) {
+			if (!mag_in_prefix(&dst, &b->hnp[i]))
+				continue;
+			if (!hbuf_hold(&m->hb, b->nai, b->id, b->hnp, b->n_hnp,
+				       b))
+				return 0;
+			return hbuf_offer(&m->hb, pkt, len);
+		}
+	}
+	return 0;
 }
 
 static int
@@ -1392,6 +1431,8 @@ mag_init(struct mag *m, const struct conf *conf, struct ev *ev, struct dp *dp)
 		};
 		hbuf_init(&m->hb, ev, &hc, mag_hb_send, m, mag_hb_drained, m);
 		hbuf_set_refill(&m->hb, mag_hb_refill, m);
+		if (dp && conf->return_to_lma)
+			dp_set_hold(dp, mag_hold_hook, m);
 	}
 	if (conf->n_mn &&
 	    !(m->frame_last = calloc(conf->n_mn, sizeof(*m->frame_last)))) {
@@ -1621,6 +1662,25 @@ mag_start_io(struct mag *m)
 		icmp6sock_close(&m->icmp);
 		mhsock_close(&m->mhs);
 		return err;
+	}
+	/*
+	 * return_to_lma: routes through an access link that lost carrier
+	 * are skipped, so the MN's fallback route to the hold device takes
+	 * over at once (dp_kernel.c).  Best effort.
+	 */
+	for (unsigned i = 0; m->conf->return_to_lma && i < m->n_access; i++) {
+		char path[128];
+		FILE *f;
+		snprintf(
+		    path, sizeof(path),
+		    "/proc/sys/net/ipv6/conf/%s/ignore_routes_with_linkdown",
+		    m->access[i].ca->ifname);
+		if ((f = fopen(path, "w")) == NULL) {
+			log_warn("%s", path);
+			continue;
+		}
+		if ((fputs("1\n", f) == EOF) | (fclose(f) != 0))
+			log_warn("%s", path);
 	}
 	/* The frame trigger: best effort, the other triggers work without. */
 	for (unsigned i = 0; i < m->n_access; i++) {

@@ -659,11 +659,15 @@ class Testbed:
         self.ip_fast("air", [], sync=True)   # the shell is up and idle
         t = self.now()   # the first command takes the link down
         mag = self.state["attached"].get(str(i))
-        cmds = ["link set mn%d down" % i]
+        # The MAG's side first: its kernel learns of the loss (carrier)
+        # at once, instead of after the MN's side has gone, which would
+        # leave a window in which only the MAG still sees a link.
+        cmds = []
         if mag:
             port = "m%sa%d" % (mag[-1], i)
             cmds += ["link set %s down" % port,
                      "link set %s nomaster" % port]
+        cmds += ["link set mn%d down" % i]
         # Both ends lose the link within microseconds of t.
         self.ip_fast("air", cmds)
         self.state["attached"].pop(str(i), None)
