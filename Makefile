@@ -24,7 +24,7 @@ BUILD    ?= build
 WERROR   ?=
 FUZZ_SECONDS ?= 60
 
-PKGS     := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libconfig
+PKGS     := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libconfig liburing
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -34,6 +34,8 @@
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 
+#include <liburing.h>
+
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/inet6.h>
@@ -58,6 +60,18 @@
  */
 #define DPU_BATCH 32
 #define DPU_SLOT 9216
+/*
+ * The TUN device has no batched read or write, so the other half of the
+ * per-packet system calls goes through io_uring: up to DPU_BATCH reads
+ * (into the send slots) or writes (from the receive slots) per
+ * io_uring_enter().  Reads carry RWF_NOWAIT, so one with nothing to
+ * read completes at once with -EAGAIN (io_uring would otherwise arm a
+ * poll and complete it later, whatever O_NONBLOCK says).
+ * Where io_uring is unavailable (or PMIPD_NO_IO_URING is set) plain
+ * read() and write() do the same job.
+ */
+#define DPU_RING_ENTRIES (2 * DPU_BATCH)
+#define DPU_RD_MIN 4
 #define DPU_SOCKBUF (4 * 1024 * 1024)
 
 /* One MN prefix and the tunnel peer serving it. */
@@ -95,6 +109,11 @@ struct dpu {
 	struct mmsghdr txm[DPU_BATCH];
 	struct iovec txv[DPU_BATCH];
 	struct sockaddr_in6 txa[DPU_BATCH];
+	/* io_uring for the TUN device (uring: set up) */
+	int uring;
+	struct io_uring ring;
+	unsigned rd_batch; /* reads per submission, adapts to the load */
+	unsigned nwr;	   /* TUN writes prepared, not yet submitted */
 	/* recvmmsg() from the raw socket */
 	uint8_t *rxbuf; /* DPU_BATCH slots of DPU_SLOT bytes */
 	struct mmsghdr rxm[DPU_BATCH];
@@ -630,6 +649,17 @@ dpu_from_tunnel(struct dpu *u, const struct in6_addr *peer, const uint8_t *pkt,
 		return;
 	}
 	dpu_count(&u->st.decap_rx, len);
+	if (u->uring) {
+		/* pkt is a receive slot, untouched until dpu_tun_wflush */
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+		if (sqe != NULL) {
+			io_uring_prep_write(sqe, u->tun_fd, pkt, (unsigned)len,
+					    0);
+			sqe->user_data = len;
+			u->nwr++;
+			return;
+		}
+	}
 	if (write(u->tun_fd, pkt, len) < 0) {
 		u->st.drop_error++;
 		if (log_get_level() >= LOG_LVL_DEBUG)
@@ -640,11 +670,109 @@ dpu_from_tunnel(struct dpu *u, const struct in6_addr *peer, const uint8_t *pkt,
 	dpu_count(&u->st.tun_tx, len);
 }
 
+/* Submit the prepared TUN writes and collect their results. */
+static void
+dpu_tun_wflush(struct dpu *u)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+	int r;
+
+	if (u->nwr == 0)
+		return;
+	r = io_uring_submit_and_wait(&u->ring, u->nwr);
+	if (r < 0)
+		log_warnx("dp user: io_uring submit: %s", strerror(-r));
+	io_uring_for_each_cqe(&u->ring, head, cqe)
+	{
+		if (cqe->res < 0) {
+			u->st.drop_error++;
+			if (log_get_level() >= LOG_LVL_DEBUG)
+				log_debug("dp user: write %s: %s", u->tun_name,
+					  strerror(-cqe->res));
+		} else {
+			dpu_count(&u->st.tun_tx, (size_t)cqe->res);
+		}
+		seen++;
+	}
+	io_uring_cq_advance(&u->ring, seen);
+	if (seen < u->nwr)
+		u->st.drop_error += u->nwr - seen; /* not submitted */
+	u->nwr = 0;
+}
+
+/*
+ * TUN reads through io_uring: n reads into send slots 0..n-1, one
+ * system call; each completes with a packet or -EAGAIN.  Returns the
+ * number of packets, handled in slot order (the device's order).
+ */
+static unsigned
+dpu_tun_read_ring(struct dpu *u, unsigned n)
+{
+	struct io_uring_cqe *cqe;
+	int res[DPU_BATCH];
+	unsigned head, seen = 0, got = 0, prepped = 0;
+
+	for (unsigned k = 0; k < n && k < DPU_BATCH; k++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+		if (sqe == NULL)
+			break;
+		io_uring_prep_read(sqe, u->tun_fd,
+				   u->txbuf + (size_t)k * DPU_SLOT, DPU_SLOT,
+				   0);
+		sqe->rw_flags = RWF_NOWAIT; /* -EAGAIN, never a wait */
+		sqe->user_data = k;
+		res[k] = -EAGAIN;
+		prepped++;
+	}
+	int r = io_uring_submit_and_wait(&u->ring, prepped);
+	if (r < 0 && r != -EINTR)
+		log_warnx("dp user: io_uring submit: %s", strerror(-r));
+	io_uring_for_each_cqe(&u->ring, head, cqe)
+	{
+		if (cqe->user_data < prepped)
+			res[cqe->user_data] = cqe->res;
+		seen++;
+	}
+	io_uring_cq_advance(&u->ring, seen);
+	for (unsigned k = 0; k < prepped; k++) {
+		if (res[k] < 0) {
+			if (res[k] != -EAGAIN && res[k] != -EINTR)
+				log_warnx("dp user: read %s: %s", u->tun_name,
+					  strerror(-res[k]));
+			continue;
+		}
+		got++;
+		dpu_from_tun(u, u->txbuf + (size_t)k * DPU_SLOT,
+			     (size_t)res[k]);
+	}
+	return got;
+}
+
 static void
 dpu_tun_cb(struct ev *ev, int fd, unsigned events, void *arg)
 {
 	struct dpu *u = arg;
 
+	if (u->uring) {
+		unsigned total = 0;
+		dpu_flush(u); /* the reads land in the send slots */
+		while (total < DP_USER_BURST) {
+			unsigned n = u->rd_batch, got = dpu_tun_read_ring(u, n);
+			total += got;
+			dpu_flush(u);
+			/* As many as the last round brought, and then some. */
+			if (got == n) {
+				u->rd_batch =
+				    n * 2 > DPU_BATCH ? DPU_BATCH : n * 2;
+				continue;
+			}
+			u->rd_batch =
+			    got + 1 < DPU_RD_MIN ? DPU_RD_MIN : got + 1;
+			break;
+		}
+		return;
+	}
 	for (int i = 0; i < DP_USER_BURST; i++) {
 		/* Read into the next send slot: no copy when it goes out. */
 		ssize_t n = read(fd, dpu_txslot(u), DPU_SLOT);
@@ -685,6 +813,7 @@ dpu_raw_cb(struct ev *ev, int fd, unsigned events, void *arg)
 			dpu_from_tunnel(u, &u->rxa[k].sin6_addr,
 					u->rxv[k].iov_base, u->rxm[k].msg_len);
 		}
+		dpu_tun_wflush(u); /* before recvmmsg reuses the slots */
 		got += n;
 		if (n < DPU_BATCH)
 			return;
@@ -889,15 +1018,28 @@ dpu_open(struct dp *dp)
 		goto fail;
 	if ((err = dpu_raw_open(u, &c->addr)) != 0)
 		goto fail;
+	u->rd_batch = DPU_RD_MIN;
+	if (getenv("PMIPD_NO_IO_URING") == NULL) {
+		int r = io_uring_queue_init(DPU_RING_ENTRIES, &u->ring, 0);
+		if (r == 0)
+			u->uring = 1;
+		else
+			log_info("dp user: no io_uring (%s): read() and "
+				 "write() on %s",
+				 strerror(-r), u->tun_name);
+	}
 	if ((err = ev_fd_add(dp->ev, u->tun_fd, EV_READ, dpu_tun_cb, u)) != 0)
 		goto fail;
 	if ((err = ev_fd_add(dp->ev, u->raw_fd, EV_READ, dpu_raw_cb, u)) != 0) {
 		ev_fd_del(dp->ev, u->tun_fd);
 		goto fail;
 	}
-	log_info("dp user: %s (mtu %u) and raw socket ready", u->tun_name, mtu);
+	log_info("dp user: %s (mtu %u, %s) and raw socket ready", u->tun_name,
+		 mtu, u->uring ? "io_uring" : "read/write");
 	return 0;
 fail:
+	if (u->uring)
+		io_uring_queue_exit(&u->ring);
 	if (u->raw_fd >= 0)
 		close(u->raw_fd);
 	if (u->tun_fd >= 0)
@@ -933,6 +1075,8 @@ dpu_close(struct dp *dp)
 		struct mh_prefix any = {.len = 0};
 		(void)dpu_route(u, 0, &any, u->tun_ifindex, DP_USER_TABLE);
 	}
+	if (u->uring)
+		io_uring_queue_exit(&u->ring);
 	close(u->raw_fd);
 	close(u->tun_fd); /* the device goes with its last descriptor */
 	nl_socket_free(u->nl);

@@ -8,6 +8,7 @@ set -euo pipefail
 PKGS=(
 	build-essential clang pkg-config libclang-rt-14-dev
 	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libconfig-dev libcmocka-dev
+	liburing-dev
 	libnetfilter-queue-dev
 	iproute2 iputils-ping iptables iperf3 tcpdump tshark faketime
 	python3-pytest python3-scapy python3-matplotlib

@@ -674,12 +674,23 @@ test_stats_other_backend(void **state)
 	assert_int_equal(dp_user_send(&dp, &peer, pkt, 48), -EINVAL);
 }
 
+/* The same without io_uring: plain read() and write() on the TUN. */
+static void
+test_user_dataplane_no_uring(void **state)
+{
+	assert_int_equal(setenv("PMIPD_NO_IO_URING", "1", 1), 0);
+	test_user_dataplane(state);
+	assert_int_equal(unsetenv("PMIPD_NO_IO_URING"), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stats_other_backend),
 	    cmocka_unit_test_setup_teardown(test_user_dataplane, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_user_dataplane_no_uring, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
