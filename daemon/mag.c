@@ -745,6 +745,27 @@ mag_timers_init(struct bul *b)
 
 /* ---- attachment ---------------------------------------------------- */
 
+/* Index of mac in acc's "gone" list, or -1. */
+static int
+mag_gone_find(const struct mag_access *acc, const uint8_t mac[6])
+{
+	for (unsigned i = 0; i < acc->n_gone; i++)
+		if (!memcmp(acc->gone[i], mac, 6))
+			return (int)i;
+	return -1;
+}
+
+static void
+mag_gone_set(struct mag_access *acc, const uint8_t mac[6], int gone)
+{
+	int i = mag_gone_find(acc, mac);
+
+	if (gone && i < 0 && acc->n_gone < MAG_FRAME_QUIET_MAX)
+		memcpy(acc->gone[acc->n_gone++], mac, 6);
+	else if (!gone && i >= 0)
+		memcpy(acc->gone[i], acc->gone[--acc->n_gone], 6);
+}
+
 /*
  * RFC 5213 section 6.9.1.1: an MN of the policy store shows up on an
  * access link.  ll is the MN's link-local address when known.
@@ -757,6 +778,13 @@ mag_attach(struct mag *m, const struct conf_mn *mn,
 	struct in6_addr lma;
 	struct bul *b;
 	int have_ll = ll && IN6_IS_ADDR_LINKLOCAL(ll);
+
+	if ((trigger == BUL_TRIG_RS || trigger == BUL_TRIG_NEIGH ||
+	     trigger == BUL_TRIG_FRAME) &&
+	    mag_gone_find(acc, mn->lladdr) >= 0) {
+		m->stats.attach_gone++;
+		return;
+	}
 
 	if (mag_lma_for(m, mn, &lma) < 0) {
 		m->stats.attach_no_lma++;
@@ -1146,6 +1174,7 @@ mag_link_event(struct mag *m, int ifindex, int carrier_up)
 	if (!acc)
 		return;
 	acc->carrier = carrier_up ? 1 : 0;
+	acc->n_gone = 0; /* a new link: what the AP said no longer holds */
 	if (carrier_up) {
 		m->stats.link_up++;
 		log_info("access %s: carrier up",
@@ -1219,14 +1248,18 @@ mag_neigh_event(struct mag *m, int ifindex, const uint8_t lladdr[6],
 int
 mag_l2_event(struct mag *m, int ifindex, const uint8_t lladdr[6], int up)
 {
-	const struct mag_access *acc = mag_access_by_ifindex(m, ifindex);
+	struct mag_access *acc = NULL;
 	const struct conf_mn *mn;
 	struct bul *b;
 
+	for (unsigned i = 0; ifindex > 0 && i < m->n_access; i++)
+		if (m->access[i].ifindex == ifindex)
+			acc = &m->access[i];
 	if (!acc)
 		return -ENODEV;
 	if (!lladdr || !(mn = conf_mn_by_lladdr(m->conf, lladdr)))
 		return -ENOENT;
+	mag_gone_set(acc, mn->lladdr, !up);
 	if (up) {
 		m->stats.l2_attach++;
 		mag_attach(m, mn, acc, NULL, BUL_TRIG_AP, ev_now());
@@ -1352,6 +1385,10 @@ mag_frame_event(struct mag *m, int ifindex, const uint8_t src[6])
 	m->stats.frame_rx++;
 	if (!src || !(mn = conf_mn_by_lladdr(m->conf, src)))
 		return;
+	if (mag_gone_find(acc, mn->lladdr) >= 0) {
+		m->stats.attach_gone++;
+		return;
+	}
 	b = bul_by_nai(&m->bul, mn->nai);
 	if (b && b->state == BUL_FAILED)
 		return; /* held: triggers are ignored meanwhile */
@@ -1431,7 +1468,8 @@ mag_init(struct mag *m, const struct conf *conf, struct ev *ev, struct dp *dp)
 		};
 		hbuf_init(&m->hb, ev, &hc, mag_hb_send, m, mag_hb_drained, m);
 		hbuf_set_refill(&m->hb, mag_hb_refill, m);
-		if (dp && conf->return_to_lma)
+		/* (it takes nothing unless return_to_lma is on) */
+		if (dp)
 			dp_set_hold(dp, mag_hold_hook, m);
 	}
 	if (conf->n_mn &&
@@ -1812,32 +1850,59 @@ static const struct {
 	const char *name;
 	size_t off;
 } mag_stat_fields[] = {
-    MAG_STAT(mh_rx),	       MAG_STAT(mh_malformed),
-    MAG_STAT(mh_unexpected),   MAG_STAT(pbu_sent),
-    MAG_STAT(pbu_rtx),	       MAG_STAT(pbu_send_err),
-    MAG_STAT(pbu_giveup),      MAG_STAT(pba_rx),
-    MAG_STAT(pba_accepted),    MAG_STAT(pba_rejected),
-    MAG_STAT(pba_not_proxy),   MAG_STAT(pba_unmatched),
-    MAG_STAT(pba_dup_late),    MAG_STAT(pba_ts_retry),
-    MAG_STAT(hb_rx),	       MAG_STAT(hb_sent),
-    MAG_STAT(hb_unknown_peer), MAG_STAT(nd_rx),
-    MAG_STAT(nd_not_access),   MAG_STAT(nd_hoplimit),
-    MAG_STAT(nd_malformed),    MAG_STAT(nd_other),
-    MAG_STAT(rs_rx),	       MAG_STAT(rs_malformed),
-    MAG_STAT(rs_no_sllao),     MAG_STAT(rs_unknown_mn),
-    MAG_STAT(na_rx),	       MAG_STAT(na_matched),
-    MAG_STAT(ra_sent),	       MAG_STAT(ns_sent),
-    MAG_STAT(nd_send_err),     MAG_STAT(link_up),
-    MAG_STAT(link_down),       MAG_STAT(neigh_attach),
-    MAG_STAT(neigh_fail),      MAG_STAT(attach),
-    MAG_STAT(attach_ignored),  MAG_STAT(attach_no_lma),
-    MAG_STAT(reg_abandoned),   MAG_STAT(detach_link),
-    MAG_STAT(detach_nud),      MAG_STAT(detach_dad),
-    MAG_STAT(dereg_done),      MAG_STAT(expired),
-    MAG_STAT(dp_err),	       MAG_STAT(returned),
-    MAG_STAT(held_returned),   MAG_STAT(l2_attach),
-    MAG_STAT(l2_detach),       MAG_STAT(frame_rx),
-    MAG_STAT(frame_attach),    MAG_STAT(frame_ratelimited),
+    MAG_STAT(mh_rx),
+    MAG_STAT(mh_malformed),
+    MAG_STAT(mh_unexpected),
+    MAG_STAT(pbu_sent),
+    MAG_STAT(pbu_rtx),
+    MAG_STAT(pbu_send_err),
+    MAG_STAT(pbu_giveup),
+    MAG_STAT(pba_rx),
+    MAG_STAT(pba_accepted),
+    MAG_STAT(pba_rejected),
+    MAG_STAT(pba_not_proxy),
+    MAG_STAT(pba_unmatched),
+    MAG_STAT(pba_dup_late),
+    MAG_STAT(pba_ts_retry),
+    MAG_STAT(hb_rx),
+    MAG_STAT(hb_sent),
+    MAG_STAT(hb_unknown_peer),
+    MAG_STAT(nd_rx),
+    MAG_STAT(nd_not_access),
+    MAG_STAT(nd_hoplimit),
+    MAG_STAT(nd_malformed),
+    MAG_STAT(nd_other),
+    MAG_STAT(rs_rx),
+    MAG_STAT(rs_malformed),
+    MAG_STAT(rs_no_sllao),
+    MAG_STAT(rs_unknown_mn),
+    MAG_STAT(na_rx),
+    MAG_STAT(na_matched),
+    MAG_STAT(ra_sent),
+    MAG_STAT(ns_sent),
+    MAG_STAT(nd_send_err),
+    MAG_STAT(link_up),
+    MAG_STAT(link_down),
+    MAG_STAT(neigh_attach),
+    MAG_STAT(neigh_fail),
+    MAG_STAT(attach),
+    MAG_STAT(attach_ignored),
+    MAG_STAT(attach_gone),
+    MAG_STAT(attach_no_lma),
+    MAG_STAT(reg_abandoned),
+    MAG_STAT(detach_link),
+    MAG_STAT(detach_nud),
+    MAG_STAT(detach_dad),
+    MAG_STAT(dereg_done),
+    MAG_STAT(expired),
+    MAG_STAT(dp_err),
+    MAG_STAT(returned),
+    MAG_STAT(held_returned),
+    MAG_STAT(l2_attach),
+    MAG_STAT(l2_detach),
+    MAG_STAT(frame_rx),
+    MAG_STAT(frame_attach),
+    MAG_STAT(frame_ratelimited),
     MAG_STAT(frame_err),
 };
 #undef MAG_STAT

@@ -79,6 +79,7 @@ struct mag_stats {
 	/* events and outcomes */
 	uint64_t link_up, link_down, neigh_attach, neigh_fail;
 	uint64_t attach, attach_ignored, attach_no_lma, reg_abandoned;
+	uint64_t attach_gone; /* triggers of an MN the AP reported gone */
 	uint64_t detach_link, detach_nud, detach_dad;
 	uint64_t l2_attach, l2_detach; /* access point events (pmipctl l2) */
 	/* frames seen on the access links' AF_PACKET sockets, the MN
@@ -105,6 +106,15 @@ struct mag_access {
 	 */
 	unsigned n_quiet;
 	uint8_t quiet[MAG_FRAME_QUIET_MAX][6];
+	/*
+	 * MNs the access point reported as disassociated from this link:
+	 * until it reports them associated again or the link's carrier
+	 * changes, their RSs, neighbour entries and frames are no
+	 * attachment (a station that has disassociated may still be heard
+	 * for a moment; 802.11 would drop its data frames).
+	 */
+	unsigned n_gone;
+	uint8_t gone[MAG_FRAME_QUIET_MAX][6];
 };
 
 struct mag {

@@ -39,7 +39,8 @@ SCENARIO_DEFAULTS = {
                  "detach": ["link", "nud"],
                  "lifetime": pmiptb.DEFAULTS["lifetime"],
                  "mag_lma_delay_ms": 0, "mag_lma_loss": 0.0,
-                 "access": "veth", "ns3_l2_events": True},
+                 "access": "veth", "ns3_l2_events": True,
+                 "departure": "abrupt"},
     "traffic": {"udp_rate": 1000, "udp_size": 200, "tcp": True,
                 "tcp_rate": "50M"},
     "handover": {"count": 4, "gap_ms": 100, "dwell_s": 2.0,
@@ -79,7 +80,8 @@ def testbed_params(sc):
             "mag_lma_delay_ms": float(t["mag_lma_delay_ms"]),
             "mag_lma_loss": float(t["mag_lma_loss"]),
             "access": str(t["access"]),
-            "ns3_l2_events": bool(t["ns3_l2_events"])}
+            "ns3_l2_events": bool(t["ns3_l2_events"]),
+            "departure": str(t["departure"])}
 
 
 def ensure_testbed(sc, prefix):

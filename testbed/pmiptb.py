@@ -111,6 +111,12 @@ DEFAULTS = {
     # (testbed/ns3/l2fwd.py); False leaves the MAGs to their RS,
     # neighbour and frame triggers.
     "ns3_l2_events": True,
+    # veth access: how an MN leaves.  "abrupt": the link just goes (the
+    # MAG learns of it from carrier loss, as when a station walks out of
+    # range); "announced": the AP reports the disassociation to the MAG
+    # (pmipctl l2 detach) and then the link goes, as when a station
+    # disassociates before it roams.
+    "departure": "abrupt",
 }
 
 NFDELAY_QUEUE = 10   # MAGs: 10; LMA: 11 towards mag1, 12 towards mag2
@@ -122,6 +128,9 @@ class Testbed:
         for k, v in params.items():
             if v is not None:
                 self.p[k] = v
+        if self.p["departure"] not in ("abrupt", "announced"):
+            raise TestbedError("departure: %r is not abrupt or announced"
+                               % (self.p["departure"],))
         self.prefix = self.p["prefix"]
         self.dir = os.path.join(STATE_DIR, self.prefix.rstrip("-"))
         self.pmipd = os.environ.get("PMIPD", os.path.join(TOP, "build",
@@ -214,6 +223,13 @@ class Testbed:
     def is_up(self):
         pids = self.state.get("pids", {})
         if not pids:
+            return False
+        # Daemons started from an older build are not "up" for reuse.
+        try:
+            if self.state.get("pmipd_mtime") != \
+                    os.stat(self.pmipd).st_mtime_ns:
+                return False
+        except OSError:
             return False
         for pid in pids.values():
             if not _alive(pid):
@@ -567,6 +583,7 @@ class Testbed:
                              start_new_session=True)
         log.close()
         self.state["pids"][node] = p.pid
+        self.state["pmipd_mtime"] = os.stat(self.pmipd).st_mtime_ns
         self.save()
         wait_until(lambda: self.ctl(node, "status", check=False) is not None
                    or _dead(p), timeout=15, what="pmipd in " + node)
@@ -659,6 +676,10 @@ class Testbed:
         self.ip_fast("air", [], sync=True)   # the shell is up and idle
         t = self.now()   # the first command takes the link down
         mag = self.state["attached"].get(str(i))
+        if mag and self.p.get("departure") == "announced":
+            # The AP's disassociation report reaches the MAG first.
+            self.ctl(mag, "l2", "detach", "a%d" % i, mn_mac(i),
+                     json_out=False)
         # The MAG's side first: its kernel learns of the loss (carrier)
         # at once, instead of after the MN's side has gone, which would
         # leave a window in which only the MAG still sees a link.

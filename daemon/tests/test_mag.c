@@ -819,23 +819,39 @@ test_frame_trigger(void **state)
 	assert_int_equal(f->mag.stats.frame_attach, 1);
 	assert_int_equal(f->mag.stats.frame_ratelimited, 0);
 
-	/* Left (disassociation): a frame within the hold is ignored... */
+	/* Left (disassociation): its frames are no trigger while the AP
+	 * says it is gone, however long... */
 	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
 	assert_int_equal(mn1(f)->state, BUL_DEREG);
-	n = f->n_mh;
+	f->mag.frame_hold_ms = 20;
 	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
-	assert_int_equal(f->n_mh, n);
+	run_ms(f, 30);
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
 	assert_int_equal(mn1(f)->state, BUL_DEREG);
+	assert_int_equal(f->mag.stats.frame_attach, 1);
+	assert_int_equal(f->mag.stats.attach_gone, 2);
+	/* ... and other MNs' frames still are (MN2 has no LMA). */
+	mag_frame_event(&f->mag, ACC_IF, MN2_MAC);
+	assert_int_equal(f->mag.stats.attach_no_lma, 1);
+	f->mag.stats.attach_no_lma = 0;
+	f->mag.stats.frame_attach--; /* (MN2's, for the counts below) */
+	/* A new link (carrier change) forgets what the AP said: a frame
+	 * within the hold is ignored, one after it brings the MN back. */
+	mag_link_event(&f->mag, ACC_IF, 0);
+	mag_link_event(&f->mag, ACC_IF, 1);
+	assert_int_equal(f->mag.access[0].n_gone, 0);
+	f->mag.frame_hold_ms = 1000;
+	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
 	assert_int_equal(f->mag.stats.frame_ratelimited, 1);
-	/* ... one after it brings the MN back. */
 	f->mag.frame_hold_ms = 20;
 	run_ms(f, 30);
 	n = f->n_mh;
+	uint64_t fa = f->mag.stats.frame_attach;
 	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
 	assert_int_equal(mn1(f)->state, BUL_REGISTERING);
 	assert_int_equal(mn1(f)->trigger, BUL_TRIG_FRAME);
 	assert_int_equal(f->n_mh, n + 1);
-	assert_int_equal(f->mag.stats.frame_attach, 2);
+	assert_int_equal(f->mag.stats.frame_attach, fa + 1);
 
 	/* Rejected: FAILED hold, frames are not triggers. */
 	last_pbu(f, &m);
@@ -1091,6 +1107,69 @@ test_return_held_until_dereg_ack(void **state)
 	dp_fake_set_sink(NULL, NULL);
 }
 
+/*
+ * The kernel moved the MN's packets to the hold point (its access link
+ * lost carrier) before the daemon processed the carrier event: the
+ * queue starts with the first of them and they go back in order.
+ */
+static void
+test_return_held_before_detach(void **state)
+{
+	struct fx *f = *state;
+	struct sent_back sb = {0};
+	struct mh_msg m;
+
+	f->conf.return_to_lma = 1;
+	dp_fake_set_sink(sent_back, &sb);
+	register_mn1(f);
+	assert_int_equal(offer_down(1), 1); /* REGISTERED: held at once */
+	assert_int_equal(offer_down(2), 1);
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
+	assert_int_equal(offer_down(3), 1);
+	last_pbu(f, &m);
+	pba(f, m.bu.seq, 0);
+	run_ms(f, 20);
+	assert_int_equal(sb.n, 3);
+	assert_int_equal(sb.last, 3);
+	assert_null(mn1(f));
+	dp_fake_set_sink(NULL, NULL);
+}
+
+/*
+ * Reported disassociated: the MN's RS (it may still be heard for a
+ * moment) attaches nothing until the AP reports it associated again.
+ */
+static void
+test_gone_until_associated(void **state)
+{
+	struct fx *f = *state;
+	struct mh_msg m;
+
+	register_mn1(f);
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
+	last_pbu(f, &m);
+	pba(f, m.bu.seq, 0); /* de-registered */
+	assert_null(mn1(f));
+	rs_from(f, MN1_MAC, MN_LL, 255);
+	assert_null(mn1(f));
+	assert_int_equal(f->mag.stats.attach_gone, 1);
+	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 1), 0);
+	assert_non_null(mn1(f));
+	assert_int_equal(mn1(f)->state, BUL_REGISTERING);
+	assert_int_equal(mn1(f)->trigger, BUL_TRIG_AP);
+	assert_int_equal(f->mag.access[0].n_gone, 0);
+}
+
+/* Without return_to_lma the hook takes nothing. */
+static void
+test_no_return_no_hold(void **state)
+{
+	struct fx *f = *state;
+
+	register_mn1(f);
+	assert_int_equal(offer_down(1), 0);
+}
+
 /* Nothing held: the entry goes at the PBA, as without return_to_lma. */
 static void
 test_return_nothing_held(void **state)
@@ -1214,6 +1293,12 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_return_held_until_dereg_ack,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_return_nothing_held, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_return_held_before_detach,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_return_no_hold, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_gone_until_associated, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_frame_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_frame_filter_probe, setup,
