@@ -1717,7 +1717,8 @@ mag_start_io(struct mag *m)
 			log_warn("%s", path);
 			continue;
 		}
-		if ((fputs("1\n", f) == EOF) | (fclose(f) != 0))
+		int bad = fputs("1\n", f) == EOF;
+		if (fclose(f) != 0 || bad)
 			log_warn("%s", path);
 	}
 	/* The frame trigger: best effort, the other triggers work without. */
