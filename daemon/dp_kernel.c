@@ -56,6 +56,7 @@
 
 #include "conf.h"
 #include "dp.h"
+#include "dp_sys.h"
 #include "ev.h"
 #include "log.h"
 #include "naitab.h"
@@ -89,7 +90,6 @@
 #define DPK_HOLD_TXQLEN 10000
 #define DPK_HOLD_BUFSZ 65536
 #define DPK_HOLD_BURST 64
-#define DPK_ADDR_GEN_NONE 1 /* IN6_ADDR_GEN_MODE_NONE */
 
 enum dpk_mode { DPK_SEG6, DPK_IP6TNL };
 
@@ -1209,37 +1209,6 @@ dpk_hold_flush(struct dpk *k)
 			      0);
 }
 
-/* MTU, queue length, no link-local address (no MLD), up. */
-static int
-dpk_hold_config(struct dpk *k, int ifindex)
-{
-	struct rtnl_link *orig = rtnl_link_alloc();
-	struct rtnl_link *chg = rtnl_link_alloc();
-	int err = -ENOMEM;
-
-	if (orig == NULL || chg == NULL)
-		goto out;
-	rtnl_link_set_ifindex(orig, ifindex);
-	rtnl_link_set_mtu(chg, DPK_HOLD_MTU);
-	rtnl_link_set_txqlen(chg, DPK_HOLD_TXQLEN);
-	rtnl_link_inet6_set_addr_gen_mode(chg, DPK_ADDR_GEN_NONE);
-	if ((err = rtnl_link_change(k->rt, orig, chg, 0)) < 0)
-		goto out;
-	rtnl_link_put(chg);
-	if ((chg = rtnl_link_alloc()) == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
-	rtnl_link_set_flags(chg, IFF_UP);
-	err = rtnl_link_change(k->rt, orig, chg, 0);
-out:
-	if (chg)
-		rtnl_link_put(chg);
-	if (orig)
-		rtnl_link_put(orig);
-	return err < 0 ? -EIO : 0;
-}
-
 /*
  * The raw socket only sends: a filter that accepts nothing keeps the
  * copies of tunnelled packets (ip6tnl mode) out of its receive queue.
@@ -1247,28 +1216,11 @@ out:
 static int
 dpk_raw_open(struct dp *dp, struct dpk *k)
 {
-	struct sock_filter none[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
-	struct sock_fprog prog = {.len = 1, .filter = none};
-	struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
-				  .sin6_addr = dp->conf->addr};
-	int one = 1, sz = 4 * 1024 * 1024, fd, err;
+	int fd =
+	    dp_raw41_open("dp kernel", &dp->conf->addr, 4 * 1024 * 1024, 0);
 
-	fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    IPPROTO_IPV6);
-	if (fd < 0) {
-		err = -errno;
-		log_warn("dp kernel: raw socket for next header 41");
-		return err;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
-	(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		log_warn("dp kernel: bind raw socket");
-		close(fd);
-		return err;
-	}
+	if (fd < 0)
+		return fd;
 	k->raw_fd = fd;
 	return 0;
 }
@@ -1278,28 +1230,13 @@ static int
 dpk_tun_open(struct dpk *k, const char *name, int *fdp, int *ifindexp,
 	     ev_fd_cb cb)
 {
-	struct ifreq ifr;
 	int fd, err;
 
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		log_warn("dp kernel: open /dev/net/tun");
-		return err;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
-	    (*ifindexp = (int)if_nametoindex(name)) == 0) {
-		err = -errno;
-		log_warn("dp kernel: create %s", name);
-		close(fd);
-		return err;
-	}
-	if ((err = dpk_hold_config(k, *ifindexp)) < 0 ||
+	if ((fd = dp_tun_create("dp kernel", name, ifindexp)) < 0)
+		return fd;
+	if ((err = dp_link_setup("dp kernel", k->rt, *ifindexp, name,
+				 DPK_HOLD_MTU, DPK_HOLD_TXQLEN)) < 0 ||
 	    (err = ev_fd_add(k->ev, fd, EV_READ, cb, k)) < 0) {
-		log_warnx("dp kernel: set up %s: %s", name, strerror(-err));
 		close(fd);
 		return err;
 	}

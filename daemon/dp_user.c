@@ -45,12 +45,12 @@
 #include "conf.h"
 #include "cursor.h"
 #include "dp.h"
+#include "dp_sys.h"
 #include "dp_user.h"
 #include "ev.h"
 #include "log.h"
 #include "neigh.h"
 
-#define DPU_ADDR_GEN_NONE 1 /* IN6_ADDR_GEN_MODE_NONE */
 /*
  * Encapsulated packets leave in batches (sendmmsg) and arrive in batches
  * (recvmmsg): a system call per packet is what a user-space data plane
@@ -125,40 +125,6 @@ static const char *
 dpu_ntop(const struct in6_addr *a, char *buf)
 {
 	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
-}
-
-/* libnl error codes lose errno; map back the ones that matter. */
-static int
-dpu_nlerr(int err)
-{
-	switch (err < 0 ? -err : err) {
-	case 0:
-		return 0;
-	case NLE_EXIST:
-		return -EEXIST;
-	case NLE_OBJ_NOTFOUND:
-		return -ENOENT;
-	case NLE_NODEV:
-		return -ENODEV;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_INVAL:
-		return -EINVAL;
-	case NLE_BUSY:
-		return -EBUSY;
-	case NLE_RANGE:
-		return -ERANGE;
-	case NLE_OPNOTSUPP:
-		return -EOPNOTSUPP;
-	case NLE_AF_NOSUPPORT:
-		return -EAFNOSUPPORT;
-	case NLE_NOADDR:
-		return -EADDRNOTAVAIL;
-	default:
-		return -EIO;
-	}
 }
 
 /* Does a lie in prefix p (first p->len bits equal)? */
@@ -305,10 +271,10 @@ dpu_route(struct dpu *u, int add, const struct mh_prefix *p, int ifindex,
 	rtnl_route_add_nexthop(r, nh);
 	nh = NULL; /* owned by r */
 	if (add)
-		err = dpu_nlerr(
+		err = dp_nlerr(
 		    rtnl_route_add(u->nl, r, NLM_F_CREATE | NLM_F_REPLACE));
 	else
-		err = dpu_nlerr(rtnl_route_delete(u->nl, r, 0));
+		err = dp_nlerr(rtnl_route_delete(u->nl, r, 0));
 out:
 	if (nh != NULL)
 		rtnl_route_nh_free(nh);
@@ -338,11 +304,11 @@ dpu_rule(struct dpu *u, int add, const struct mh_prefix *p)
 	rtnl_rule_set_action(r, FR_ACT_TO_TBL);
 	rtnl_rule_set_protocol(r, DP_USER_RTPROT);
 	if (add) {
-		err = dpu_nlerr(rtnl_rule_add(u->nl, r, NLM_F_EXCL));
+		err = dp_nlerr(rtnl_rule_add(u->nl, r, NLM_F_EXCL));
 		if (err == -EEXIST)
 			err = 0;
 	} else {
-		err = dpu_nlerr(rtnl_rule_delete(u->nl, r, 0));
+		err = dp_nlerr(rtnl_rule_delete(u->nl, r, 0));
 	}
 out:
 	if (src != NULL)
@@ -379,7 +345,7 @@ dpu_stale_route(struct nl_object *obj, void *arg)
 	if (rtnl_route_get_family(r) != AF_INET6 ||
 	    rtnl_route_get_protocol(r) != DP_USER_RTPROT)
 		return;
-	dpu_walk_done(w, dpu_nlerr(rtnl_route_delete(w->u->nl, r, 0)));
+	dpu_walk_done(w, dp_nlerr(rtnl_route_delete(w->u->nl, r, 0)));
 }
 
 static int
@@ -421,7 +387,7 @@ dpu_stale_rule(struct nl_object *obj, void *arg)
 	if (!dpu_rule_v6(r) || !dpu_rule_ours(r) ||
 	    (w->keep_local && rtnl_rule_get_table(r) == RT_TABLE_LOCAL))
 		return;
-	dpu_walk_done(w, dpu_nlerr(rtnl_rule_delete(w->u->nl, r, 0)));
+	dpu_walk_done(w, dp_nlerr(rtnl_rule_delete(w->u->nl, r, 0)));
 }
 
 /*
@@ -446,7 +412,7 @@ dpu_restore_local_rule(struct dpu_walk *w)
 	rtnl_rule_set_prio(r, 0);
 	rtnl_rule_set_action(r, FR_ACT_TO_TBL);
 	rtnl_rule_set_protocol(r, RTPROT_KERNEL);
-	err = dpu_nlerr(rtnl_rule_add(w->u->nl, r, NLM_F_EXCL));
+	err = dp_nlerr(rtnl_rule_add(w->u->nl, r, NLM_F_EXCL));
 	rtnl_rule_put(r);
 	if (err == 0 || err == -EEXIST)
 		w->keep_local = 0;
@@ -467,7 +433,7 @@ dpu_cleanup(struct dpu *u, int own_tun)
 	struct dpu_walk w = {.u = u};
 	int err;
 
-	err = dpu_nlerr(rtnl_rule_alloc_cache(u->nl, AF_INET6, &cache));
+	err = dp_nlerr(rtnl_rule_alloc_cache(u->nl, AF_INET6, &cache));
 	if (err == 0) {
 		nl_cache_foreach(cache, dpu_scan_rule, &w);
 		dpu_restore_local_rule(&w);
@@ -477,7 +443,7 @@ dpu_cleanup(struct dpu *u, int own_tun)
 	} else {
 		w.err = err;
 	}
-	err = dpu_nlerr(rtnl_route_alloc_cache(u->nl, AF_INET6, 0, &cache));
+	err = dp_nlerr(rtnl_route_alloc_cache(u->nl, AF_INET6, 0, &cache));
 	if (err == 0) {
 		nl_cache_foreach(cache, dpu_stale_route, &w);
 		nl_cache_free(cache);
@@ -486,7 +452,7 @@ dpu_cleanup(struct dpu *u, int own_tun)
 	}
 	if (!own_tun &&
 	    rtnl_link_get_kernel(u->nl, 0, u->tun_name, &link) == 0) {
-		err = dpu_nlerr(rtnl_link_delete(u->nl, link));
+		err = dp_nlerr(rtnl_link_delete(u->nl, link));
 		rtnl_link_put(link);
 		if (err != 0 && w.err == 0)
 			w.err = err;
@@ -825,51 +791,12 @@ dpu_raw_cb(struct ev *ev, int fd, unsigned events, void *arg)
 static int
 dpu_tun_open(struct dpu *u)
 {
-	struct ifreq ifr;
-	int fd;
+	int fd = dp_tun_create("dp user", u->tun_name, &u->tun_ifindex);
 
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		int err = -errno;
-		log_warn("dp user: open /dev/net/tun");
-		return err;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", u->tun_name);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		int err = -errno;
-		log_warn("dp user: create %s", u->tun_name);
-		close(fd);
-		return err;
-	}
+	if (fd < 0)
+		return fd;
 	u->tun_fd = fd;
-	u->tun_ifindex = (int)if_nametoindex(u->tun_name);
-	if (u->tun_ifindex == 0) {
-		int err = -errno;
-		log_warn("dp user: %s", u->tun_name);
-		return err;
-	}
 	return 0;
-}
-
-/* Fallback where netlink cannot set the address generation mode. */
-static int
-dpu_addr_gen_proc(const char *ifname)
-{
-	char path[128];
-	FILE *f;
-	int err = 0;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
-		 ifname);
-	if ((f = fopen(path, "w")) == NULL)
-		return -errno;
-	if (fprintf(f, "%d\n", DPU_ADDR_GEN_NONE) < 0)
-		err = -EIO;
-	if (fclose(f) != 0 && err == 0)
-		err = -errno;
-	return err;
 }
 
 /*
@@ -881,81 +808,17 @@ dpu_addr_gen_proc(const char *ifname)
 static int
 dpu_tun_config(struct dpu *u, unsigned mtu)
 {
-	struct rtnl_link *orig = rtnl_link_alloc();
-	struct rtnl_link *chg = rtnl_link_alloc();
-	int err;
-
-	if (orig == NULL || chg == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
-	rtnl_link_set_ifindex(orig, u->tun_ifindex);
-	rtnl_link_set_mtu(chg, mtu);
-	rtnl_link_set_txqlen(chg, DP_USER_TXQLEN);
-	rtnl_link_inet6_set_addr_gen_mode(chg, DPU_ADDR_GEN_NONE);
-	err = dpu_nlerr(rtnl_link_change(u->nl, orig, chg, 0));
-	if (err != 0) {
-		/* Retry without the inet6 part, and set that through /proc. */
-		rtnl_link_put(chg);
-		if ((chg = rtnl_link_alloc()) == NULL) {
-			err = -ENOMEM;
-			goto out;
-		}
-		rtnl_link_set_mtu(chg, mtu);
-		rtnl_link_set_txqlen(chg, DP_USER_TXQLEN);
-		err = dpu_nlerr(rtnl_link_change(u->nl, orig, chg, 0));
-		if (err == 0)
-			err = dpu_addr_gen_proc(u->tun_name);
-		if (err != 0) {
-			errno = -err;
-			log_warn("dp user: configure %s", u->tun_name);
-			goto out;
-		}
-	}
-	rtnl_link_put(chg);
-	if ((chg = rtnl_link_alloc()) == NULL) {
-		err = -ENOMEM;
-		goto out;
-	}
-	rtnl_link_set_flags(chg, IFF_UP);
-	err = dpu_nlerr(rtnl_link_change(u->nl, orig, chg, 0));
-	if (err != 0) {
-		errno = -err;
-		log_warn("dp user: set %s up", u->tun_name);
-	}
-out:
-	if (chg != NULL)
-		rtnl_link_put(chg);
-	if (orig != NULL)
-		rtnl_link_put(orig);
-	return err;
+	return dp_link_setup("dp user", u->nl, u->tun_ifindex, u->tun_name, mtu,
+			     DP_USER_TXQLEN);
 }
 
 static int
 dpu_raw_open(struct dpu *u, const struct in6_addr *local)
 {
-	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = *local};
-	int one = 1, sz = DPU_SOCKBUF;
-	char a[INET6_ADDRSTRLEN];
-	int fd, err;
+	int fd = dp_raw41_open("dp user", local, DPU_SOCKBUF, DPU_SOCKBUF);
 
-	fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    IPPROTO_IPV6);
-	if (fd < 0) {
-		err = -errno;
-		log_warn("dp user: raw socket for next header 41");
-		return err;
-	}
-	/* The address may still be tentative (DAD) when we start. */
-	(void)setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		log_warn("dp user: bind raw socket to %s", dpu_ntop(local, a));
-		close(fd);
-		return err;
-	}
+	if (fd < 0)
+		return fd;
 	u->raw_fd = fd;
 	return 0;
 }
@@ -1007,7 +870,7 @@ dpu_open(struct dp *dp)
 		err = -ENOMEM;
 		goto fail;
 	}
-	if ((err = dpu_nlerr(nl_connect(u->nl, NETLINK_ROUTE))) != 0) {
+	if ((err = dp_nlerr(nl_connect(u->nl, NETLINK_ROUTE))) != 0) {
 		errno = -err;
 		log_warn("dp user: netlink");
 		goto fail;
@@ -1109,7 +972,7 @@ dpu_cleanup_stale(struct dp *dp)
 	snprintf(tmp.tun_name, sizeof(tmp.tun_name), "%s", DP_USER_IFNAME);
 	if ((tmp.nl = nl_socket_alloc()) == NULL)
 		return -ENOMEM;
-	err = dpu_nlerr(nl_connect(tmp.nl, NETLINK_ROUTE));
+	err = dp_nlerr(nl_connect(tmp.nl, NETLINK_ROUTE));
 	if (err == 0)
 		err = dpu_cleanup(&tmp, 0);
 	nl_socket_free(tmp.nl);
@@ -1170,6 +1033,27 @@ dpu_log_prefix_err(const char *op, const struct mh_prefix *p, int err)
 }
 
 /* Replaces the peer of prefixes already routed (handover). */
+/* mn's prefixes: downlink entries for mn->peer, routed into the TUN. */
+static int
+dpu_down_routes(struct dpu *u, const struct dp_mn *mn, const char *what)
+{
+	for (unsigned i = 0; i < mn->n_hnp; i++) {
+		struct dpu_entry *e = dpu_table_add(&u->down, &mn->hnp[i]);
+		int err;
+		if (e == NULL)
+			return -ENOMEM;
+		e->peer = mn->peer;
+		err =
+		    dpu_route(u, 1, &mn->hnp[i], u->tun_ifindex, RT_TABLE_MAIN);
+		if (err != 0) {
+			dpu_log_prefix_err(what, &mn->hnp[i], err);
+			dpu_table_remove(&u->down, e);
+			return err;
+		}
+	}
+	return 0;
+}
+
 static int
 dpu_lma_route_add(struct dp *dp, const struct dp_mn *mn)
 {
@@ -1178,20 +1062,7 @@ dpu_lma_route_add(struct dp *dp, const struct dp_mn *mn)
 
 	if ((err = dpu_check_peer(u, &mn->peer, "lma_route_add")) != 0)
 		return err;
-	for (unsigned i = 0; i < mn->n_hnp; i++) {
-		struct dpu_entry *e = dpu_table_add(&u->down, &mn->hnp[i]);
-		if (e == NULL)
-			return -ENOMEM;
-		e->peer = mn->peer;
-		err =
-		    dpu_route(u, 1, &mn->hnp[i], u->tun_ifindex, RT_TABLE_MAIN);
-		if (err != 0) {
-			dpu_log_prefix_err("route", &mn->hnp[i], err);
-			dpu_table_remove(&u->down, e);
-			return err;
-		}
-	}
-	return 0;
+	return dpu_down_routes(u, mn, "route");
 }
 
 /*
@@ -1202,23 +1073,7 @@ dpu_lma_route_add(struct dp *dp, const struct dp_mn *mn)
 static int
 dpu_lma_route_hold(struct dp *dp, const struct dp_mn *mn)
 {
-	struct dpu *u = dp->priv;
-	int err;
-
-	for (unsigned i = 0; i < mn->n_hnp; i++) {
-		struct dpu_entry *e = dpu_table_add(&u->down, &mn->hnp[i]);
-		if (e == NULL)
-			return -ENOMEM;
-		e->peer = mn->peer;
-		err =
-		    dpu_route(u, 1, &mn->hnp[i], u->tun_ifindex, RT_TABLE_MAIN);
-		if (err != 0) {
-			dpu_log_prefix_err("hold route", &mn->hnp[i], err);
-			dpu_table_remove(&u->down, e);
-			return err;
-		}
-	}
-	return 0;
+	return dpu_down_routes(dp->priv, mn, "hold route");
 }
 
 /* Packets waiting on the TUN device (held ones among them), now. */
