@@ -459,31 +459,8 @@ dpk_ip6tnl_add(struct dp *dp, const char *name, const struct in6_addr *peer,
 	}
 	/* No link-local address, hence no MLD reports into the tunnel;
 	 * set before the device goes up, when addrconf would add one. */
-	rtnl_link_put(link);
-	if ((link = rtnl_link_alloc()) == NULL) {
-		err = -ENOMEM;
-		goto del;
-	}
-	rtnl_link_inet6_set_addr_gen_mode(link, IN6_ADDR_GEN_MODE_NONE);
-	if (rtnl_link_build_change_request(got, link, 0, &msg) < 0) {
-		err = -ENOMEM;
-		goto del;
-	}
-	if ((err = dpk_talk(k->rt, msg, NULL, NULL)) < 0)
-		goto del;
-	/* Up in a request of its own: the kernel applies the flags of a
-	 * request before its IFLA_AF_SPEC. */
-	rtnl_link_put(link);
-	if ((link = rtnl_link_alloc()) == NULL) {
-		err = -ENOMEM;
-		goto del;
-	}
-	rtnl_link_set_flags(link, IFF_UP);
-	if (rtnl_link_build_change_request(got, link, 0, &msg) < 0) {
-		err = -ENOMEM;
-		goto del;
-	}
-	if ((err = dpk_talk(k->rt, msg, NULL, NULL)) < 0)
+	if ((err = dp_link_setup("dp kernel", k->rt, rtnl_link_get_ifindex(got),
+				 name, 0, 0)) < 0)
 		goto del;
 	if (ifindex && (*ifindex = rtnl_link_get_ifindex(got)) <= 0)
 		err = -ENODEV;

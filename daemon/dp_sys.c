@@ -115,18 +115,19 @@ dp_link_change(struct nl_sock *nl, struct rtnl_link *orig,
 }
 
 static void
-dp_set_all(struct rtnl_link *chg, unsigned mtu, unsigned txq)
+dp_set_sizes(struct rtnl_link *chg, unsigned mtu, unsigned txq)
 {
-	rtnl_link_set_mtu(chg, mtu);
-	rtnl_link_set_txqlen(chg, txq);
-	rtnl_link_inet6_set_addr_gen_mode(chg, DP_ADDR_GEN_NONE);
+	if (mtu)
+		rtnl_link_set_mtu(chg, mtu);
+	if (txq)
+		rtnl_link_set_txqlen(chg, txq);
 }
 
 static void
-dp_set_sizes(struct rtnl_link *chg, unsigned mtu, unsigned txq)
+dp_set_all(struct rtnl_link *chg, unsigned mtu, unsigned txq)
 {
-	rtnl_link_set_mtu(chg, mtu);
-	rtnl_link_set_txqlen(chg, txq);
+	dp_set_sizes(chg, mtu, txq);
+	rtnl_link_inet6_set_addr_gen_mode(chg, DP_ADDR_GEN_NONE);
 }
 
 static void

@@ -20,7 +20,8 @@ int dp_nlerr(int err);
 int dp_tun_create(const char *who, const char *name, int *ifindex);
 
 /*
- * Interface ifindex (called name): MTU, transmit queue length, no IPv6
+ * Interface ifindex (called name): MTU and transmit queue length (0:
+ * as they are), no IPv6
  * link-local address (address generation mode "none", through /proc if
  * the kernel refuses it over netlink), then up.
  */

@@ -127,21 +127,6 @@ dpu_ntop(const struct in6_addr *a, char *buf)
 	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
 }
 
-/* Does a lie in prefix p (first p->len bits equal)? */
-static int
-dpu_in_prefix(const struct in6_addr *a, const struct mh_prefix *p)
-{
-	unsigned len = p->len > 128 ? 128 : p->len;
-	unsigned full = len / 8, rest = len % 8;
-
-	if (memcmp(a->s6_addr, p->prefix.s6_addr, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return (a->s6_addr[full] & mask) == (p->prefix.s6_addr[full] & mask);
-}
-
 /* Longest prefix containing a (few entries: linear). */
 static struct dpu_entry *
 dpu_match(const struct dpu_table *t, const struct in6_addr *a)
@@ -149,7 +134,7 @@ dpu_match(const struct dpu_table *t, const struct in6_addr *a)
 	struct dpu_entry *best = NULL;
 
 	for (size_t i = 0; i < t->n; i++) {
-		if (dpu_in_prefix(a, &t->e[i].pfx) &&
+		if (mh_prefix_has(&t->e[i].pfx, a->s6_addr) &&
 		    (best == NULL || t->e[i].pfx.len > best->pfx.len))
 			best = &t->e[i];
 	}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "hbuf.h"
 #include "log.h"
 
@@ -66,6 +67,17 @@ hbuf_conf_defaults(struct hbuf_conf *cf)
 		(q)->c.field++;                                                \
 		(h)->total.field++;                                            \
 	} while (0)
+
+void
+hbuf_conf_from(struct hbuf_conf *cf, const struct conf_buffer *b)
+{
+	cf->max_packets = b->max_packets;
+	cf->max_bytes = b->max_bytes;
+	cf->max_age_ms = b->max_age_ms;
+	cf->global_max_bytes = b->global_max_bytes;
+	cf->release_factor = b->release_factor;
+	cf->release_delay_ms = b->release_delay_ms;
+}
 
 static void hbuf_pace_cb(struct ev *ev, void *arg);
 static void hbuf_age_cb(struct ev *ev, void *arg);
@@ -365,21 +377,6 @@ hbuf_drop_all(struct hbuf *h, struct hbuf_q *q)
 	q->state = HBUF_IDLE;
 }
 
-/* Does a lie in prefix p? */
-static int
-hbuf_in_prefix(const uint8_t *a, const struct mh_prefix *p)
-{
-	unsigned len = p->len > 128 ? 128 : p->len;
-	unsigned full = len / 8, rest = len % 8;
-
-	if (memcmp(a, p->prefix.s6_addr, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return (a[full] & mask) == (p->prefix.s6_addr[full] & mask);
-}
-
 static struct hbuf_q *
 hbuf_match(const struct hbuf *h, const uint8_t *dst)
 {
@@ -387,7 +384,7 @@ hbuf_match(const struct hbuf *h, const uint8_t *dst)
 		if (q->state == HBUF_IDLE)
 			continue;
 		for (unsigned i = 0; i < q->n_hnp; i++)
-			if (hbuf_in_prefix(dst, &q->hnp[i]))
+			if (mh_prefix_has(&q->hnp[i], dst))
 				return q;
 	}
 	return NULL;

@@ -142,6 +142,9 @@ struct hbuf {
 /* Bytes a packet of len bytes counts against the caps. */
 size_t hbuf_cost(size_t len);
 void hbuf_conf_defaults(struct hbuf_conf *cf);
+/* The caps and pacing of the configuration's "buffer" group. */
+struct conf_buffer;
+void hbuf_conf_from(struct hbuf_conf *cf, const struct conf_buffer *b);
 
 void hbuf_init(struct hbuf *h, struct ev *ev, const struct hbuf_conf *cf,
 	       hbuf_send_fn send, void *send_arg, hbuf_drained_fn drained,

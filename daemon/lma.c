@@ -119,12 +119,7 @@ lma_init(struct lma *l, const struct conf *conf, struct ev *ev, struct dp *dp)
 	l->clock = lma_timestamp_now;
 	for (int i = 0; i < LMA_T_MAX; i++)
 		tstat_init(&l->t[i], lma_step_names[i]);
-	hc.max_packets = conf->buffer.max_packets;
-	hc.max_bytes = conf->buffer.max_bytes;
-	hc.max_age_ms = conf->buffer.max_age_ms;
-	hc.global_max_bytes = conf->buffer.global_max_bytes;
-	hc.release_factor = conf->buffer.release_factor;
-	hc.release_delay_ms = conf->buffer.release_delay_ms;
+	hbuf_conf_from(&hc, &conf->buffer);
 	hbuf_init(&l->hb, ev, &hc, lma_hb_send, l, lma_hb_drained, l);
 	hbuf_set_refill(&l->hb, lma_hb_refill, l);
 	return bce_table_init(&l->bc);

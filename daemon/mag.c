@@ -232,19 +232,6 @@ mag_dp_remove(struct mag *m, struct bul *b)
  * No loop: the LMA routes the prefix to us only while the binding is
  * ACTIVE via us, i.e. until it has processed our de-registration.
  */
-/* Does a lie in prefix p? */
-static int
-mag_in_prefix(const struct in6_addr *a, const struct mh_prefix *p)
-{
-	unsigned len = p->len > 128 ? 128 : p->len, full = len / 8;
-	uint8_t mask = (uint8_t)(0xff << (8 - len % 8));
-
-	if (memcmp(a->s6_addr, p->prefix.s6_addr, full) != 0)
-		return 0;
-	return len % 8 == 0 ||
-	       (a->s6_addr[full] & mask) == (p->prefix.s6_addr[full] & mask);
-}
-
 /*
  * The hold point took a packet.  Normally the MN has been detached and
  * its queue holds; but with return_to_lma the kernel moves the MN's
@@ -257,21 +244,18 @@ mag_hold_hook(void *arg, const struct in6_addr *peer, const uint8_t *pkt,
 	      size_t len, unsigned flags)
 {
 	struct mag *m = arg;
-	struct in6_addr dst;
-
 	(void)peer;
 	(void)flags;
 	if (hbuf_offer(&m->hb, pkt, len))
 		return 1;
 	if (len < 40 || !m->conf->return_to_lma)
 		return 0;
-	memcpy(&dst, pkt + 24, sizeof(dst));
 	for (struct bul *b = bul_first(&m->bul); b; b = bul_next(b)) {
 		if (!b->dp_installed ||
 		    (b->state != BUL_REGISTERED && b->state != BUL_REFRESHING))
 			continue;
 		for (unsigned i = 0; i < b->n_hnp; i++) {
-			if (!mag_in_prefix(&dst, &b->hnp[i]))
+			if (!mh_prefix_has(&b->hnp[i], pkt + 24))
 				continue;
 			if (!hbuf_hold(&m->hb, b->nai, b->id, b->hnp, b->n_hnp,
 				       b))
@@ -745,25 +729,33 @@ mag_timers_init(struct bul *b)
 
 /* ---- attachment ---------------------------------------------------- */
 
-/* Index of mac in acc's "gone" list, or -1. */
+/* Is mac in the set? */
 static int
-mag_gone_find(const struct mag_access *acc, const uint8_t mac[6])
+mag_macs_has(const struct mag_macs *s, const uint8_t mac[6])
 {
-	for (unsigned i = 0; i < acc->n_gone; i++)
-		if (!memcmp(acc->gone[i], mac, 6))
-			return (int)i;
-	return -1;
+	for (unsigned i = 0; i < s->n; i++)
+		if (!memcmp(s->a[i], mac, 6))
+			return 1;
+	return 0;
 }
 
-static void
-mag_gone_set(struct mag_access *acc, const uint8_t mac[6], int gone)
+/* Add (in 1) or remove (in 0) mac; 1 if the set changed.  A full set
+ * takes no more. */
+static int
+mag_macs_set(struct mag_macs *s, const uint8_t mac[6], int in)
 {
-	int i = mag_gone_find(acc, mac);
-
-	if (gone && i < 0 && acc->n_gone < MAG_FRAME_QUIET_MAX)
-		memcpy(acc->gone[acc->n_gone++], mac, 6);
-	else if (!gone && i >= 0)
-		memcpy(acc->gone[i], acc->gone[--acc->n_gone], 6);
+	for (unsigned i = 0; i < s->n; i++) {
+		if (memcmp(s->a[i], mac, 6))
+			continue;
+		if (in)
+			return 0;
+		memcpy(s->a[i], s->a[--s->n], 6);
+		return 1;
+	}
+	if (!in || s->n >= MAG_FRAME_QUIET_MAX)
+		return 0;
+	memcpy(s->a[s->n++], mac, 6);
+	return 1;
 }
 
 /*
@@ -781,7 +773,7 @@ mag_attach(struct mag *m, const struct conf_mn *mn,
 
 	if ((trigger == BUL_TRIG_RS || trigger == BUL_TRIG_NEIGH ||
 	     trigger == BUL_TRIG_FRAME) &&
-	    mag_gone_find(acc, mn->lladdr) >= 0) {
+	    mag_macs_has(&acc->gone, mn->lladdr)) {
 		m->stats.attach_gone++;
 		return;
 	}
@@ -1174,7 +1166,7 @@ mag_link_event(struct mag *m, int ifindex, int carrier_up)
 	if (!acc)
 		return;
 	acc->carrier = carrier_up ? 1 : 0;
-	acc->n_gone = 0; /* a new link: what the AP said no longer holds */
+	acc->gone.n = 0; /* a new link: what the AP said no longer holds */
 	if (carrier_up) {
 		m->stats.link_up++;
 		log_info("access %s: carrier up",
@@ -1259,7 +1251,7 @@ mag_l2_event(struct mag *m, int ifindex, const uint8_t lladdr[6], int up)
 		return -ENODEV;
 	if (!lladdr || !(mn = conf_mn_by_lladdr(m->conf, lladdr)))
 		return -ENOENT;
-	mag_gone_set(acc, mn->lladdr, !up);
+	(void)mag_macs_set(&acc->gone, mn->lladdr, !up);
 	if (up) {
 		m->stats.l2_attach++;
 		mag_attach(m, mn, acc, NULL, BUL_TRIG_AP, ev_now());
@@ -1305,8 +1297,8 @@ mag_frame_prog(const struct mag_access *acc, struct sock_filter *out,
 	size_t n = 0, base = sizeof(mag_frame_bpf) / sizeof(mag_frame_bpf[0]);
 
 	/* Per quiet MAC: source bytes 0-3, then 4-5; equal -> drop. */
-	for (unsigned i = 0; i < acc->n_quiet && n + 5 + base <= max; i++) {
-		const uint8_t *a = acc->quiet[i];
+	for (unsigned i = 0; i < acc->quiet.n && n + 5 + base <= max; i++) {
+		const uint8_t *a = acc->quiet.a[i];
 		uint32_t hi = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
 			      (uint32_t)a[2] << 8 | a[3];
 		uint32_t lo = (uint32_t)a[4] << 8 | a[5];
@@ -1340,33 +1332,22 @@ mag_frame_filter(struct mag *m, struct mag_access *acc)
 		m->stats.frame_err++;
 }
 
-/* An MN served on acc: its frames are of no use to the trigger. */
+/* An MN served on acc: its frames are of no use to the trigger (a
+ * crowded link's full list leaves the others' frames coming). */
 static void
 mag_frame_quiet(struct mag *m, struct mag_access *acc, const uint8_t mac[6])
 {
-	for (unsigned i = 0; i < acc->n_quiet; i++)
-		if (!memcmp(acc->quiet[i], mac, 6))
-			return;
-	if (acc->n_quiet >= MAG_FRAME_QUIET_MAX)
-		return; /* a crowded link: its frames keep coming */
-	memcpy(acc->quiet[acc->n_quiet++], mac, 6);
-	mag_frame_filter(m, acc);
+	if (mag_macs_set(&acc->quiet, mac, 1))
+		mag_frame_filter(m, acc);
 }
 
 /* b's frames matter again, on whichever link they arrive. */
 static void
 mag_frame_forget(struct mag *m, const struct bul *b)
 {
-	for (unsigned j = 0; j < m->n_access; j++) {
-		struct mag_access *acc = &m->access[j];
-		for (unsigned i = 0; i < acc->n_quiet; i++) {
-			if (memcmp(acc->quiet[i], b->lladdr, 6))
-				continue;
-			memcpy(acc->quiet[i], acc->quiet[--acc->n_quiet], 6);
-			mag_frame_filter(m, acc);
-			break;
-		}
-	}
+	for (unsigned j = 0; j < m->n_access; j++)
+		if (mag_macs_set(&m->access[j].quiet, b->lladdr, 0))
+			mag_frame_filter(m, &m->access[j]);
 }
 
 void
@@ -1385,7 +1366,7 @@ mag_frame_event(struct mag *m, int ifindex, const uint8_t src[6])
 	m->stats.frame_rx++;
 	if (!src || !(mn = conf_mn_by_lladdr(m->conf, src)))
 		return;
-	if (mag_gone_find(acc, mn->lladdr) >= 0) {
+	if (mag_macs_has(&acc->gone, mn->lladdr)) {
 		m->stats.attach_gone++;
 		return;
 	}
@@ -1458,14 +1439,9 @@ mag_init(struct mag *m, const struct conf *conf, struct ev *ev, struct dp *dp)
 	if ((err = bul_table_init(&m->bul)) < 0)
 		return err;
 	{
-		struct hbuf_conf hc = {
-		    .max_packets = conf->buffer.max_packets,
-		    .max_bytes = conf->buffer.max_bytes,
-		    .max_age_ms = conf->buffer.max_age_ms,
-		    .global_max_bytes = conf->buffer.global_max_bytes,
-		    .release_factor = conf->buffer.release_factor,
-		    .release_delay_ms = 0, /* the LMA holds already */
-		};
+		struct hbuf_conf hc;
+		hbuf_conf_from(&hc, &conf->buffer);
+		hc.release_delay_ms = 0; /* the LMA holds already */
 		hbuf_init(&m->hb, ev, &hc, mag_hb_send, m, mag_hb_drained, m);
 		hbuf_set_refill(&m->hb, mag_hb_refill, m);
 		/* (it takes nothing unless return_to_lma is on) */

@@ -92,6 +92,12 @@ struct mag_stats {
 				   sent back to the LMA */
 };
 
+/* A small set of link-layer addresses (per access interface). */
+struct mag_macs {
+	unsigned n;
+	uint8_t a[MAG_FRAME_QUIET_MAX][6];
+};
+
 struct mag_access {
 	int ifindex; /* 0: not resolved (tests may set it) */
 	const struct conf_access *ca;
@@ -104,8 +110,7 @@ struct mag_access {
 	 * traffic does not wake the daemon once per packet.  An MN leaves
 	 * the list on any change (probe missed, detach, move, failure).
 	 */
-	unsigned n_quiet;
-	uint8_t quiet[MAG_FRAME_QUIET_MAX][6];
+	struct mag_macs quiet;
 	/*
 	 * MNs the access point reported as disassociated from this link:
 	 * until it reports them associated again or the link's carrier
@@ -113,8 +118,7 @@ struct mag_access {
 	 * attachment (a station that has disassociated may still be heard
 	 * for a moment; 802.11 would drop its data frames).
 	 */
-	unsigned n_gone;
-	uint8_t gone[MAG_FRAME_QUIET_MAX][6];
+	struct mag_macs gone;
 };
 
 struct mag {

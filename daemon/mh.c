@@ -665,3 +665,17 @@ mh_status_name(unsigned status)
 	}
 	return "unknown";
 }
+
+int
+mh_prefix_has(const struct mh_prefix *p, const uint8_t *a)
+{
+	unsigned len = p->len > 128 ? 128 : p->len;
+	unsigned full = len / 8, rest = len % 8;
+
+	if (memcmp(a, p->prefix.s6_addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[full] & mask) == (p->prefix.s6_addr[full] & mask);
+}

@@ -102,6 +102,9 @@ struct mh_prefix {
 	uint8_t len;
 };
 
+/* Does the address a (16 bytes, any alignment) lie in prefix p? */
+int mh_prefix_has(const struct mh_prefix *p, const uint8_t *a);
+
 /* Which options a message carries: bits of mh_opts.present. */
 #define MH_F_MNID (1u << 0)
 #define MH_F_HI (1u << 1)

@@ -839,7 +839,7 @@ test_frame_trigger(void **state)
 	 * within the hold is ignored, one after it brings the MN back. */
 	mag_link_event(&f->mag, ACC_IF, 0);
 	mag_link_event(&f->mag, ACC_IF, 1);
-	assert_int_equal(f->mag.access[0].n_gone, 0);
+	assert_int_equal(f->mag.access[0].gone.n, 0);
 	f->mag.frame_hold_ms = 1000;
 	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
 	assert_int_equal(f->mag.stats.frame_ratelimited, 1);
@@ -991,7 +991,7 @@ test_frame_filter(void **state)
 	struct fx *f = *state;
 	const struct mag_access *acc = &f->mag.access[0];
 
-	assert_int_equal(acc->n_quiet, 0);
+	assert_int_equal(acc->quiet.n, 0);
 	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_HOST), ETH_HLEN);
 	assert_int_equal(verdict(acc, MN1_MAC, 58, 128, PACKET_HOST), ETH_HLEN);
 	assert_int_equal(verdict(acc, MN1_MAC, 58, 133, PACKET_HOST), 0);
@@ -1002,9 +1002,9 @@ test_frame_filter(void **state)
 	register_mn1(f);
 	/* Its first frame as a served MN quiets it; others still pass. */
 	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
-	assert_int_equal(acc->n_quiet, 1);
+	assert_int_equal(acc->quiet.n, 1);
 	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
-	assert_int_equal(acc->n_quiet, 1);
+	assert_int_equal(acc->quiet.n, 1);
 	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_HOST), 0);
 	assert_int_equal(verdict(acc, MN1_MAC, 58, 128, PACKET_HOST), 0);
 	assert_int_equal(verdict(acc, MN2_MAC, 17, 0, PACKET_HOST), ETH_HLEN);
@@ -1014,7 +1014,7 @@ test_frame_filter(void **state)
 
 	/* Left: its frames are triggers again. */
 	assert_int_equal(mag_l2_event(&f->mag, ACC_IF, MN1_MAC, 0), 0);
-	assert_int_equal(acc->n_quiet, 0);
+	assert_int_equal(acc->quiet.n, 0);
 	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_HOST), ETH_HLEN);
 }
 
@@ -1029,12 +1029,12 @@ test_frame_filter_probe(void **state)
 	f->mag.probe_interval_ms = 20;
 	register_mn1(f);
 	mag_frame_event(&f->mag, ACC_IF, MN1_MAC);
-	assert_int_equal(acc->n_quiet, 1);
+	assert_int_equal(acc->quiet.n, 1);
 	/* Probes go out every 20 ms; the first one goes unanswered. */
 	run_ms(f, 50);
 	assert_true(mn1(f)->probes_missed > 0);
 	assert_int_equal(mn1(f)->state, BUL_REGISTERED);
-	assert_int_equal(acc->n_quiet, 0);
+	assert_int_equal(acc->quiet.n, 0);
 	assert_int_equal(verdict(acc, MN1_MAC, 17, 0, PACKET_HOST), ETH_HLEN);
 }
 
@@ -1157,7 +1157,7 @@ test_gone_until_associated(void **state)
 	assert_non_null(mn1(f));
 	assert_int_equal(mn1(f)->state, BUL_REGISTERING);
 	assert_int_equal(mn1(f)->trigger, BUL_TRIG_AP);
-	assert_int_equal(f->mag.access[0].n_gone, 0);
+	assert_int_equal(f->mag.access[0].gone.n, 0);
 }
 
 /* Without return_to_lma the hook takes nothing. */
